@@ -1,0 +1,124 @@
+"""The console adapter: a terminal chat, and the embedded default.
+
+Interactive on a terminal; with stdin piped, it reads lines until EOF and the
+bot exits once every handler has finished, so ``printf '!ping\\n' | python -m bot``
+is scriptable. Lines are read on a daemon thread (stdin stays a blocking file,
+so stdout and stderr, which often share its terminal, are never put into
+non-blocking mode); output is a few small writes per reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import BinaryIO, TextIO
+
+from bot.model import Card, ChannelRef, Message, MessageRef, Reply, Sink, User
+
+CHANNEL = ChannelRef("console", "console")
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: the Markdown as typed, a card as an indented block."""
+    lines = [reply.text] if reply.text else []
+    if reply.card is not None:
+        lines += render_card(reply.card)
+    # One user at a terminal: ephemeral changes nothing here.
+    return "\n".join(lines)
+
+
+def render_card(card: Card) -> list[str]:
+    head = f"**{card.title}**" if card.title else ""
+    if card.url:
+        head = f"{head} <{card.url}>".strip()
+    body = [head] if head else []
+    if card.description:
+        body += card.description.splitlines()
+    body += [f"{f.name}: {f.value}" for f in card.fields]
+    if card.image:
+        body.append(f"[image] {card.image}")
+    if card.footer:
+        body.append(f"— {card.footer}")
+    return ["│ " + line for line in body]
+
+
+class ConsoleAdapter:
+    """Chat with the bot in a terminal. Every line is a direct message to it."""
+
+    platform = "console"
+
+    def __init__(
+        self,
+        *,
+        bot_name: str = "botloop",
+        stdin: BinaryIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self._stdin = stdin if stdin is not None else sys.stdin.buffer
+        self._out = stdout if stdout is not None else sys.stdout
+        self._interactive = self._stdin.isatty() if interactive is None else interactive
+        self._bot_name = bot_name
+        self._user = User(id="console", name=os.environ.get("USER", "you"))
+        self._ids = itertools.count(1)
+
+    async def run(self, sink: Sink) -> None:
+        """Send each input line to ``sink``; return at end of input."""
+        lines: asyncio.Queue[bytes | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        threading.Thread(
+            target=self._read, args=(loop, lines), name="console-stdin", daemon=True
+        ).start()
+        if self._interactive:
+            self._write(f"{self._bot_name} is listening. Type help, or Ctrl-D to quit.")
+        while (raw := await lines.get()) is not None:
+            text = raw.decode("utf-8", "replace").strip()
+            if text:
+                msg_id = str(next(self._ids))
+                sink(
+                    Message(
+                        "console", CHANNEL, self._user, text, id=msg_id, is_direct=True, raw=raw
+                    )
+                )
+
+    def _read(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[bytes | None]) -> None:
+        # Runs on the reader thread: hand each line to the loop, then None at EOF.
+        try:
+            for raw in iter(self._stdin.readline, b""):
+                loop.call_soon_threadsafe(lines.put_nowait, raw)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+        except (RuntimeError, ValueError, OSError):
+            pass  # the loop closed or stdin went away while we were reading: nothing to tell
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        text = render(reply)
+        if self._interactive:
+            text = f"{self._bot_name}: {text}"
+        self._write(text)
+        return MessageRef(channel, str(next(self._ids)))
+
+    async def react(self, message: Message, emoji: str) -> None:
+        self._write(f"({self._bot_name} reacted {emoji})")
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        return self._typing()
+
+    @asynccontextmanager
+    async def _typing(self) -> AsyncIterator[None]:
+        if self._interactive:
+            self._write(f"({self._bot_name} is typing…)")
+        yield
+
+    def _write(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    async def close(self) -> None:
+        self._out.flush()

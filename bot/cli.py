@@ -1,0 +1,146 @@
+"""The command line and composition root: settings → plugins → adapters → runtime.
+
+    python -m bot [run] [--debug] [--strict] [--env-file PATH]
+    python -m bot check          validate settings and plugins, then exit
+
+Adapters are named here only through a lazy table, so a platform library is
+imported only when its adapter is configured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.adapters.base import Adapter
+from bot.config import Settings, load_environ
+from bot.core import Registry, Runtime, load_directory
+from bot.core.builtins import help_plugin
+from bot.errors import ConfigError, PluginError
+from bot.logging import setup_logging
+
+
+@dataclass(frozen=True)
+class AdapterEntry:
+    """How to find and build one adapter, without importing it until needed."""
+
+    module: str
+    configured: Callable[[Mapping[str, str]], bool]
+    build: Callable[[type, Settings, Mapping[str, str]], Adapter]
+
+
+ADAPTERS: dict[str, AdapterEntry] = {
+    "console": AdapterEntry(
+        "bot.adapters.console:ConsoleAdapter",
+        configured=lambda env: False,  # never auto-selected next to a platform
+        build=lambda cls, s, env: cls(bot_name=s.name),
+    ),
+}
+
+
+def choose_adapters(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """BOT_ADAPTERS as a list of names; ``auto`` means every configured platform, else console."""
+    if settings.adapters.strip().lower() == "auto":
+        names = [name for name, entry in ADAPTERS.items() if entry.configured(environ)]
+        return names or ["console"]
+    names = [n.strip().lower() for n in settings.adapters.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ADAPTERS]
+    if unknown or not names:
+        raise ConfigError(
+            "BOT_ADAPTERS",
+            f"unknown adapter {', '.join(unknown) or '(none)'}; known: auto, {', '.join(ADAPTERS)}",
+        )
+    return names
+
+
+def build_adapter(name: str, settings: Settings, environ: Mapping[str, str]) -> Adapter:
+    entry = ADAPTERS[name]
+    module, _, attr = entry.module.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    return entry.build(cls, settings, environ)
+
+
+def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bool) -> Registry:
+    """The built-in help plus every plugin in BOT_PLUGINS_DIR; ``strict`` makes a failure fatal."""
+    registry = Registry()
+    registry.add(help_plugin(registry), environ)
+    plugins, failures = load_directory(Path(settings.plugins_dir))
+    for failure in failures:
+        if strict:
+            raise PluginError(f"plugin {failure.name} failed to load: {failure.error}")
+    for plugin in plugins:
+        try:
+            registry.add(plugin, environ)
+        except PluginError as exc:
+            if strict:
+                raise
+            import logging
+
+            logging.getLogger("bot.loader").error("plugin %s not loaded: %s", plugin.name, exc)
+    return registry
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="botloop: an asyncio chat bot")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check"])
+    parser.add_argument("--debug", action="store_true", help="debug logs and asyncio debug mode")
+    parser.add_argument(
+        "--strict", action="store_true", help="a plugin that fails to load is fatal"
+    )
+    parser.add_argument("--env-file", default=".env", help="dotenv file to read (default: .env)")
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"botloop: {message}", file=sys.stderr)
+
+
+async def _serve(settings: Settings, registry: Registry, adapters: list[Adapter]) -> int:
+    if settings.debug:
+        asyncio.get_running_loop().slow_callback_duration = settings.slow_callback_ms / 1000
+    return await Runtime(settings, registry, adapters).run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m bot`` and the ``bot`` script; returns the exit code.
+
+    Exit codes: 0 clean stop, 1 runtime failure or (with --strict) a plugin that
+    failed to load, 2 a bad setting.
+    """
+    args = _parser().parse_args(argv)
+    environ = load_environ(args.env_file)
+    if args.debug:
+        environ["BOT_DEBUG"] = "1"
+    try:
+        settings = Settings.from_env(environ)
+        names = choose_adapters(settings, environ)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return 2
+    logs = setup_logging(debug=settings.debug, level=settings.log_level, fmt=settings.log_format)
+    try:
+        registry = build_registry(settings, environ, strict=args.strict)
+        logs_secrets = registry.secrets
+        from bot.logging import redact
+
+        redact.add(logs_secrets)
+        adapters = [build_adapter(name, settings, environ) for name in names]
+        if args.command == "check":
+            print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
+            return 0
+        return asyncio.run(_serve(settings, registry, adapters), debug=settings.debug)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return 2
+    except PluginError as exc:
+        _fail(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        logs.close()

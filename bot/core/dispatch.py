@@ -1,0 +1,187 @@
+"""Event → handlers → one task each, behind a concurrency gate, a timeout and an error boundary.
+
+The sink adapters call is :meth:`Dispatcher.submit`: synchronous, never blocks,
+never raises. Matching costs one prefix check, one dict lookup and one regex
+search per listener, whatever the number of commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import itertools
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.core.registry import Registry, Route
+from bot.errors import UsageError, UserError
+from bot.logging import event_id
+from bot.model import Event, Message, Outlet, Reply
+from bot.plugin import Context, Listener, Mount, Services
+
+log = logging.getLogger("bot.dispatch")
+
+
+class Dispatcher:
+    """Owns every handler task: starts them, bounds them, and drains them on shutdown."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        services: Services,
+        *,
+        max_concurrency: int = 100,
+        handler_timeout: float = 60.0,
+        ignore_bots: bool = True,
+        debug: bool = False,
+    ) -> None:
+        self._commands = registry.commands
+        self._listeners = registry.listeners
+        self._services = services
+        self._prefix = services.prefix
+        self._gate = asyncio.Semaphore(max_concurrency)
+        self._timeout = handler_timeout
+        self._ignore_bots = ignore_bots
+        self._debug = debug
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ids = itertools.count(1)
+        self._open = True
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def submit(self, event: Event, outlet: Outlet) -> None:
+        """Match ``event`` and start one task per matching handler."""
+        if not self._open:
+            log.debug("shutting down; dropped an event from %s", event.platform)
+            return
+        if event.author.is_bot and self._ignore_bots:
+            return
+        text = event.text
+        if text.startswith(self._prefix):
+            body: str | None = text[len(self._prefix) :]
+        elif event.mentioned or event.is_direct:
+            body = text
+        else:
+            body = None
+        matched = False
+        if body is not None:
+            parts = body.split(None, 1)
+            route = self._commands.get(parts[0].lower()) if parts else None
+            if route is not None:
+                args = parts[1] if len(parts) > 1 else ""
+                self._spawn(self._run_command(route, event, outlet, args))
+                matched = True
+        for listener, mount in self._listeners:
+            found = listener.pattern.search(text)
+            if found is not None:
+                self._spawn(self._run_listener(listener, mount, event, outlet, found.groupdict()))
+                matched = True
+        if not matched and body is not None and (event.mentioned or event.is_direct):
+            self._spawn(self._not_found(event, outlet, body.strip()))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_command(self, route: Route, msg: Message, outlet: Outlet, args: str) -> None:
+        cmd = route.command
+        eid = f"{next(self._ids):x}"
+        event_id.set(eid)
+        ctx = Context(msg, outlet, route.mount, self._services, cmd.info, eid)
+        what = f"{self._prefix}{cmd.info.name}"
+        async with self._gate:
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(self._timeout) as deadline:
+                    pos, kw = cmd.spec.parse(args)
+                    await cmd.func(ctx, *pos, **kw)
+            except UsageError as exc:
+                await self._answer(ctx, f"{exc}\nUsage: {cmd.info.usage(self._prefix)}")
+            except UserError as exc:
+                await self._answer(ctx, str(exc))
+            except Exception as exc:
+                await self._failed(ctx, what, exc, deadline.expired())
+            if self._debug:
+                log.debug(
+                    "%s → %s.%s in %.1f ms",
+                    what,
+                    route.mount.name,
+                    cmd.func.__name__,
+                    (time.perf_counter() - start) * 1000,
+                )
+
+    async def _run_listener(
+        self, listener: Listener, mount: Mount, msg: Message, outlet: Outlet, groups: dict[str, Any]
+    ) -> None:
+        eid = f"{next(self._ids):x}"
+        event_id.set(eid)
+        ctx = Context(msg, outlet, mount, self._services, None, eid)
+        what = f"{mount.name}.{listener.func.__name__}"
+        async with self._gate:
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(self._timeout) as deadline:
+                    await listener.func(ctx, **{k: v for k, v in groups.items() if v is not None})
+            except UserError as exc:
+                await self._answer(ctx, str(exc))
+            except Exception as exc:
+                await self._failed(ctx, what, exc, deadline.expired())
+            if self._debug:
+                log.debug("listener %s in %.1f ms", what, (time.perf_counter() - start) * 1000)
+
+    async def _failed(self, ctx: Context, what: str, exc: Exception, timed_out: bool) -> None:
+        """The error boundary: a traceback for the log, a short apology for the user."""
+        if timed_out:
+            ctx.log.error("%s timed out after %g s", what, self._timeout)
+            await self._answer(ctx, f"Sorry, `{what}` took too long and was stopped.")
+        else:
+            ctx.log.error("%s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+            await self._answer(ctx, f"Sorry, `{what}` failed. The error has been logged.")
+
+    async def _answer(self, ctx: Context, text: str) -> None:
+        """Reply on the framework's behalf; a failure here is logged, never raised."""
+        try:
+            async with asyncio.timeout(10):
+                await ctx.reply(Reply(text, ephemeral=True))
+        except Exception:
+            log.exception("could not send an answer to %s", ctx.message.channel)
+
+    async def _not_found(self, msg: Message, outlet: Outlet, body: str) -> None:
+        name = body.split(None, 1)[0].lower() if body else ""
+        if not name:
+            text = f"Hi! Try `{self._prefix}help` to see what I can do."
+        else:
+            close = difflib.get_close_matches(name, list(self._commands), n=1)
+            hint = f" Did you mean `{self._prefix}{close[0]}`?" if close else ""
+            text = f"I don't know `{name}`.{hint} Try `{self._prefix}help`."
+        try:
+            async with asyncio.timeout(10):
+                await outlet.send(msg.channel, Reply(text), reply_to=msg)
+        except Exception:
+            log.exception("could not send an answer to %s", msg.channel)
+
+    def close(self) -> None:
+        """Stop taking new events; tasks already started go on."""
+        self._open = False
+
+    async def drain(self, grace: float | None) -> int:
+        """Wait up to ``grace`` seconds (None: no limit) for running handlers, then
+        cancel the rest. Returns how many were cancelled."""
+        deadline = None if grace is None else asyncio.get_running_loop().time() + grace
+        while self._tasks:
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=left)
+        stragglers = set(self._tasks)
+        for task in stragglers:
+            task.cancel()
+        if stragglers:
+            log.warning("cancelled %d handler(s) still running after %g s", len(stragglers), grace)
+            await asyncio.wait(stragglers, timeout=5)
+        return len(stragglers)

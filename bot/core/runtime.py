@@ -1,0 +1,140 @@
+"""The Runtime: owns the HTTP session, the adapters and the dispatcher, from start to a
+clean exit.
+
+Shutdown order (SIGINT/SIGTERM, or every adapter finished): stop taking events,
+let in-flight handlers finish within the grace period, cancel the rest, close
+the adapters, close the HTTP session. A second signal skips the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+from bot.adapters.base import Adapter
+from bot.config import Settings
+from bot.core.dispatch import Dispatcher
+from bot.core.registry import Registry
+from bot.http import create_session
+from bot.model import Event
+from bot.plugin import Services
+
+log = logging.getLogger("bot.runtime")
+
+
+class Runtime:
+    """Runs the registry's plugins on ``adapters`` in the current event loop."""
+
+    def __init__(self, settings: Settings, registry: Registry, adapters: Sequence[Adapter]) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.adapters = list(adapters)
+        self.dispatcher: Dispatcher | None = None
+        self._stop = asyncio.Event()
+        self._signals = 0
+
+    def request_stop(self) -> None:
+        """Begin a graceful shutdown (what SIGTERM does). Twice: skip the grace period."""
+        self._signals += 1
+        if self._signals == 1:
+            log.info(
+                "stopping: finishing handlers in flight (up to %g s)", self.settings.shutdown_grace
+            )
+        elif self.dispatcher is not None:
+            log.warning("second stop request: cancelling handlers now")
+            self._stop_now()
+        self._stop.set()
+
+    def _stop_now(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._drain(0))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def run(self) -> int:
+        """Run until stopped; the process exit code (0, or 1 when every adapter failed)."""
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        installed = self._install_signals(loop)
+        http = create_session(s.name, s.http_timeout)
+        try:
+            services = Services(http=http, prefix=s.prefix, bot_name=s.name)
+            self.dispatcher = Dispatcher(
+                self.registry,
+                services,
+                max_concurrency=s.max_concurrency,
+                handler_timeout=s.handler_timeout,
+                ignore_bots=s.ignore_bots,
+                debug=s.debug,
+            )
+            pumps = [
+                loop.create_task(self._pump(a), name=f"adapter:{a.platform}") for a in self.adapters
+            ]
+            log.info(
+                "%s ready: %d plugins, %d commands, adapters: %s",
+                s.name,
+                len(self.registry.plugins),
+                len(list(self.registry.infos())),
+                ", ".join(a.platform for a in self.adapters),
+            )
+            waiter = loop.create_task(self._stop.wait())
+            pending: set[asyncio.Task[bool]] = set(pumps)
+            while pending and not self._stop.is_set():
+                await asyncio.wait({*pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                pending = {p for p in pending if not p.done()}
+            waiter.cancel()
+            # A signal bounds the wait by the grace period; when the input simply
+            # ended, handlers run to completion (each is bounded by its own timeout).
+            await self._drain(s.shutdown_grace if self._stop.is_set() else None)
+            ok = [p for p in pumps if p.done() and not p.cancelled() and p.result()]
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+            await self._close_adapters()
+            failed_all = bool(pumps) and not ok and not self._stop.is_set()
+            return 1 if failed_all else 0
+        finally:
+            await http.close()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            log.info("stopped")
+
+    async def _drain(self, grace: float | None) -> None:
+        assert self.dispatcher is not None
+        self.dispatcher.close()
+        await self.dispatcher.drain(grace)
+
+    async def _pump(self, adapter: Adapter) -> bool:
+        """Run one adapter; its failure is logged and does not stop the others."""
+        assert self.dispatcher is not None
+        submit = self.dispatcher.submit
+
+        def sink(event: Event) -> None:
+            submit(event, adapter)
+
+        try:
+            await adapter.run(sink)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("adapter %s failed: %s", adapter.platform, exc, exc_info=exc)
+            return False
+        log.info("adapter %s finished", adapter.platform)
+        return True
+
+    async def _close_adapters(self) -> None:
+        for adapter in reversed(self.adapters):
+            try:
+                async with asyncio.timeout(10):
+                    await adapter.close()
+            except Exception as exc:
+                log.warning("adapter %s did not close cleanly: %s", adapter.platform, exc)
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[signal.Signals]:
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.request_stop)
+                installed.append(sig)
+        return installed

@@ -1,0 +1,51 @@
+"""The one exception tree of botloop.
+
+    BotError                      root: catch this to catch anything botloop raises
+    ├── UserError                 the user asked for something we can't do; shown to them as is
+    │   └── UsageError            arguments did not fit the command's signature
+    └── OperationalError          the bot or its setup is at fault; logged, never shown raw
+        ├── ConfigError           a setting is missing or invalid (startup stops, exit 2)
+        ├── PluginError           a plugin is malformed or failed to load
+        └── AdapterError          a platform connection failed
+
+User errors carry text fit for chat; operational errors carry text fit for a log.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Root of every exception botloop raises on purpose."""
+
+
+class UserError(BotError):
+    """Raised by a handler (or the framework) to answer the user with ``str(self)``.
+
+    The error boundary replies with the message and logs nothing above DEBUG:
+    it is a normal answer, not a failure.
+    """
+
+
+class UsageError(UserError):
+    """The message's arguments do not fit the command; the reply adds the usage line."""
+
+
+class OperationalError(BotError):
+    """Something is wrong with the bot's setup or environment, not with the user's input."""
+
+
+class ConfigError(OperationalError):
+    """A setting is missing or invalid. ``str()`` is one line naming the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
+
+
+class PluginError(OperationalError):
+    """A plugin is malformed (bad signature, duplicate command) or failed to import."""
+
+
+class AdapterError(OperationalError):
+    """A platform adapter could not connect or lost its connection for good."""

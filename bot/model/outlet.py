@@ -1,0 +1,29 @@
+"""The outbound half of an adapter, as handlers reach it through the Context."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from bot.model.events import ChannelRef, Message, MessageRef
+from bot.model.reply import Reply
+
+
+class Outlet(Protocol):
+    """Sends neutral replies to one platform. Every adapter is one."""
+
+    platform: str
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        """Render and post ``reply``; ``reply_to`` is the triggering message, if any."""
+        ...
+
+    async def react(self, message: Message, emoji: str) -> None:
+        """Add ``emoji`` (a Unicode emoji or a platform name like ``thumbsup``) to ``message``."""
+        ...
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        """Show a typing indicator in ``channel`` while the block runs."""
+        ...

@@ -1,0 +1,58 @@
+"""Outgoing replies in neutral form; adapters render them for their platform.
+
+Text uses a small Markdown subset that every adapter can render or degrade:
+``**bold**``, ``*italic*``, ```` `code` ````, fenced code blocks and ``[text](url)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One name/value pair of a card; ``inline`` lets platforms lay fields side by side."""
+
+    name: str
+    value: str
+    inline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A rich block: Discord renders an embed, Slack Block Kit, the console a box."""
+
+    title: str = ""
+    url: str | None = None
+    description: str = ""
+    fields: tuple[Field, ...] = ()
+    footer: str = ""
+    colour: int | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler sends back.
+
+    ``thread``: answer in a thread (the trigger's, or start one where the platform can).
+    ``ephemeral``: visible only to the user who asked, where the platform allows it.
+    ``allow_mentions``: let the text ping @everyone/@here/roles; off by default, so
+    echoing user input can never mass-ping.
+    """
+
+    text: str = ""
+    card: Card | None = None
+    thread: bool = False
+    ephemeral: bool = False
+    allow_mentions: bool = False
+    files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def of(cls, value: str | Reply | Card) -> Reply:
+        """Normalise what ``ctx.reply`` accepts into a Reply."""
+        if isinstance(value, Reply):
+            return value
+        if isinstance(value, Card):
+            return cls(card=value)
+        return cls(text=value)
