@@ -1,0 +1,106 @@
+"""An in-memory adapter: messages in by method call, replies kept in a list.
+
+For tests, benchmarks and the plugin-author harness; it has no I/O at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from bot.model import ChannelRef, Message, MessageRef, Reply, Sink, User
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One reply the bot sent: where, what, and in answer to which message."""
+
+    channel: ChannelRef
+    reply: Reply
+    reply_to: Message | None
+    ref: MessageRef
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+
+class MemoryAdapter:
+    """Feed it messages with :meth:`say`; read the bot's answers from :attr:`sent`."""
+
+    def __init__(self, platform: str = "memory", *, channel: str = "general") -> None:
+        self.platform = platform
+        self.channel = ChannelRef(platform, channel)
+        self.user = User("u1", "alice")
+        self.sent: list[Sent] = []
+        self.reactions: list[tuple[Message, str]] = []
+        self.typing_count = 0
+        self._sink: Sink | None = None
+        self._closed = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._new = asyncio.Condition()
+
+    async def run(self, sink: Sink) -> None:
+        """Accept messages until :meth:`finish` or :meth:`close`."""
+        self._sink = sink
+        self._ready.set()
+        await self._closed.wait()
+
+    async def ready(self) -> None:
+        """Wait until the runtime has started this adapter."""
+        await self._ready.wait()
+
+    def say(
+        self,
+        text: str,
+        *,
+        user: User | None = None,
+        channel: ChannelRef | None = None,
+        mentioned: bool = False,
+        is_direct: bool = False,
+    ) -> Message:
+        """Deliver one message to the bot, as its platform would."""
+        assert self._sink is not None, "the adapter is not running yet"
+        msg = Message(
+            self.platform, channel or self.channel, user or self.user, text,
+            id=str(next(self._ids)), mentioned=mentioned, is_direct=is_direct,
+        )
+        self._sink(msg)
+        return msg
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[Sent]:
+        """Wait until at least ``count`` replies have been sent; return them all."""
+        async with asyncio.timeout(timeout), self._new:
+            await self._new.wait_for(lambda: len(self.sent) >= count)
+        return self.sent
+
+    def finish(self) -> None:
+        """End the input, as EOF does for the console: the runtime drains and stops."""
+        self._closed.set()
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        ref = MessageRef(channel, f"sent-{next(self._ids)}")
+        self.sent.append(Sent(channel, reply, reply_to, ref))
+        async with self._new:
+            self._new.notify_all()
+        return ref
+
+    async def react(self, message: Message, emoji: str) -> None:
+        self.reactions.append((message, emoji))
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        return self._typing()
+
+    @asynccontextmanager
+    async def _typing(self) -> AsyncIterator[None]:
+        self.typing_count += 1
+        yield
+
+    async def close(self) -> None:
+        self._closed.set()

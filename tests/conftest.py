@@ -1,0 +1,47 @@
+"""Shared fixtures: every async test runs under blockbuster, so a call that blocks the
+event loop fails the test; pytest's `filterwarnings = error` makes never-awaited
+coroutines and unclosed sessions fail too."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from blockbuster import BlockBuster, blockbuster_ctx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
+    """Fail async tests that block the loop (sync tests may block: they own no loop)."""
+    if not request.node.get_closest_marker("asyncio") and not _is_async(request):
+        yield None
+        return
+    with blockbuster_ctx() as bb:
+        yield bb
+
+
+def _is_async(request: pytest.FixtureRequest) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(getattr(request.node, "obj", None))
+
+
+@pytest.fixture
+def bot_env() -> dict[str, str]:
+    """An environment for a `python -m bot` child: no proxies, no stray BOT_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LOG_"))}
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        env.pop(key, None)
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable

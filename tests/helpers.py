@@ -1,0 +1,39 @@
+"""Small builders shared by the in-process tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from bot import Plugin
+from bot.adapters.memory import MemoryAdapter
+from bot.config import Settings
+from bot.core import Registry, Runtime
+from bot.core.builtins import help_plugin
+
+
+def registry_of(*plugins: Plugin, environ: Mapping[str, str] | None = None) -> Registry:
+    registry = Registry()
+    registry.add(help_plugin(registry), environ or {})
+    for plugin in plugins:
+        registry.add(plugin, environ or {})
+    return registry
+
+
+@contextlib.asynccontextmanager
+async def running(
+    *plugins: Plugin, adapter: MemoryAdapter | None = None, **settings: Any
+) -> AsyncIterator[tuple[MemoryAdapter, Runtime]]:
+    """A real Runtime on a MemoryAdapter, stopped (and drained) on exit."""
+    adapter = adapter or MemoryAdapter()
+    runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    try:
+        yield adapter, runtime
+    finally:
+        adapter.finish()
+        assert await asyncio.wait_for(task, 30) == 0
