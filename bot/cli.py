@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ from bot.config import Settings, load_environ
 from bot.core import Registry, Runtime, load_directory
 from bot.core.builtins import help_plugin
 from bot.errors import ConfigError, PluginError
-from bot.logging import setup_logging
+from bot.logging import redact, setup_logging
+
+log = logging.getLogger("bot.cli")
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,7 @@ def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bo
         except PluginError as exc:
             if strict:
                 raise
-            import logging
-
-            logging.getLogger("bot.loader").error("plugin %s not loaded: %s", plugin.name, exc)
+            log.error("plugin %s not loaded: %s", plugin.name, exc)
     return registry
 
 
@@ -97,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> None:
-    print(f"botloop: {message}", file=sys.stderr)
+    sys.stderr.write(f"botloop: {message}\n")
 
 
 async def _serve(settings: Settings, registry: Registry, adapters: list[Adapter]) -> int:
@@ -124,23 +125,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs = setup_logging(debug=settings.debug, level=settings.log_level, fmt=settings.log_format)
     try:
-        registry = build_registry(settings, environ, strict=args.strict)
-        logs_secrets = registry.secrets
-        from bot.logging import redact
-
-        redact.add(logs_secrets)
-        adapters = [build_adapter(name, settings, environ) for name in names]
-        if args.command == "check":
-            print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
-            return 0
-        return asyncio.run(_serve(settings, registry, adapters), debug=settings.debug)
+        return _start(args, settings, environ, names)
     except ConfigError as exc:
-        _fail(f"configuration error: {exc}")
-        return 2
+        error, code = f"configuration error: {exc}", 2
     except PluginError as exc:
-        _fail(str(exc))
-        return 1
+        error, code = str(exc), 1
     except KeyboardInterrupt:
         return 130
     finally:
-        logs.close()
+        logs.close()  # flush queued records before the final line, so it stays last
+    _fail(error)
+    return code
+
+
+def _start(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str], names: list[str]
+) -> int:
+    registry = build_registry(settings, environ, strict=args.strict)
+    redact.add(registry.secrets)
+    adapters = [build_adapter(name, settings, environ) for name in names]
+    if args.command == "check":
+        print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
+        return 0
+    return asyncio.run(_serve(settings, registry, adapters), debug=settings.debug)

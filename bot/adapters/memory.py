@@ -66,8 +66,13 @@ class MemoryAdapter:
         """Deliver one message to the bot, as its platform would."""
         assert self._sink is not None, "the adapter is not running yet"
         msg = Message(
-            self.platform, channel or self.channel, user or self.user, text,
-            id=str(next(self._ids)), mentioned=mentioned, is_direct=is_direct,
+            self.platform,
+            channel or self.channel,
+            user or self.user,
+            text,
+            id=str(next(self._ids)),
+            mentioned=mentioned,
+            is_direct=is_direct,
         )
         self._sink(msg)
         return msg

@@ -1,0 +1,230 @@
+"""The real process: `python -m bot` as an operator and a shell script run it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SLOW_PLUGIN = """
+import asyncio
+from bot import Context, Plugin
+
+plugin = Plugin("slow")
+
+@plugin.command
+async def slow(ctx: Context, seconds: float) -> None:
+    ctx.log.info("slow handler started")
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        ctx.log.warning("slow handler cancelled")
+        raise
+    await ctx.reply(f"slept {seconds:g}")
+
+@plugin.command
+async def boom(ctx: Context) -> None:
+    raise RuntimeError("kaboom")
+"""
+
+
+def run_bot(
+    env: dict[str, str], stdin: str, *args: str, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        env=env, cwd=ROOT, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    (tmp_path / "slow.py").write_text(SLOW_PLUGIN)
+    return tmp_path
+
+
+def test_piped_console_prints_replies_and_exits_0(bot_env: dict[str, str]) -> None:
+    proc = run_bot(bot_env, "!help\n!ping\n!echo  hello   there\n")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "`!ping` — " in out and "`!echo` — " in out and "`!help` — " in out
+    assert "pong (" in out and " ms)" in out
+    assert "hello   there" in out
+    # replies come in input order when each finishes before the next line matters
+    assert out.index("Commands") < out.index("pong")
+
+
+def test_bad_setting_exits_2_with_one_line_naming_it(bot_env: dict[str, str]) -> None:
+    bot_env["BOT_MAX_CONCURRENCY"] = "lots"
+    proc = run_bot(bot_env, "!ping\n")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "BOT_MAX_CONCURRENCY" in lines[0] and "whole number" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_env_file_is_read_and_environment_wins(bot_env: dict[str, str], tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_PREFIX=?\nLOG_FORMAT=xml\n")
+    bot_env["LOG_FORMAT"] = "json"
+    proc = run_bot(bot_env, "?ping\n", "--env-file", str(env_file))
+    assert proc.returncode == 0, proc.stderr
+    assert "pong" in proc.stdout
+
+
+def test_crashing_plugin_apologises_logs_and_keeps_answering(
+    bot_env: dict[str, str], plugin_dir: Path
+) -> None:
+    bot_env["BOT_PLUGINS_DIR"] = str(plugin_dir)
+    proc = run_bot(bot_env, "!boom\n!slow 0\n")
+    assert proc.returncode == 0
+    assert "Sorry, `!boom` failed" in proc.stdout
+    assert "slept 0" in proc.stdout
+    failure = [line for line in proc.stderr.splitlines() if "kaboom" in line]
+    assert failure, proc.stderr
+    assert "Traceback" in failure[0] and "plugin=slow" in failure[0]  # one line per record
+
+
+def test_sigterm_lets_inflight_handler_finish_and_exits_0(
+    bot_env: dict[str, str], plugin_dir: Path
+) -> None:
+    bot_env["BOT_PLUGINS_DIR"] = str(plugin_dir)
+    with start_bot(bot_env) as proc:
+        send_line(proc, "!slow 1")
+        wait_for_line(proc, "slow handler started")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "slept 1" in out
+    assert "stopping" in err
+
+
+def test_sigterm_cancels_handlers_past_the_grace_period(
+    bot_env: dict[str, str], plugin_dir: Path
+) -> None:
+    bot_env |= {"BOT_PLUGINS_DIR": str(plugin_dir), "BOT_SHUTDOWN_GRACE": "0.5"}
+    with start_bot(bot_env) as proc:
+        send_line(proc, "!slow 60")
+        wait_for_line(proc, "slow handler started")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - started < 10  # grace 0.5 s, far under the 60 s handler
+    assert "slow handler cancelled" in err
+    assert "slept" not in out
+
+
+def start_bot(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True,
+    )  # fmt: skip
+
+
+def send_line(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdin
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+
+
+def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 20) -> None:
+    """Read stderr until a line containing ``needle`` (the bot logs there)."""
+    assert proc.stderr
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        if needle in line:
+            return
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"never saw {needle!r}; stderr so far: {''.join(seen)}")
+
+
+def test_broken_plugin_is_reported_and_others_load(bot_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "good.py").write_text(SLOW_PLUGIN)
+    (tmp_path / "broken.py").write_text("import no_such_module_anywhere\n")
+    bot_env["BOT_PLUGINS_DIR"] = str(tmp_path)
+    proc = run_bot(bot_env, "!slow 0\n")
+    assert proc.returncode == 0
+    assert "slept 0" in proc.stdout
+    assert "plugin broken failed to load" in proc.stderr
+    assert "no_such_module_anywhere" in proc.stderr
+
+
+def test_strict_makes_a_broken_plugin_fatal(bot_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("raise ValueError('bad plugin')\n")
+    bot_env["BOT_PLUGINS_DIR"] = str(tmp_path)
+    proc = run_bot(bot_env, "!ping\n", "--strict")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "botloop: plugin broken failed to load: ValueError: bad plugin"
+    )
+
+
+def test_json_logs_are_one_object_per_line(bot_env: dict[str, str]) -> None:
+    bot_env["LOG_FORMAT"] = "json"
+    proc = run_bot(bot_env, "!ping\n")
+    assert proc.returncode == 0
+    records = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert any(r["msg"].startswith("botloop ready") for r in records)
+    assert all({"ts", "level", "logger", "msg"} <= r.keys() for r in records)
+
+
+def test_debug_mode_logs_each_dispatch_with_duration(bot_env: dict[str, str]) -> None:
+    proc = run_bot(bot_env, "!ping\n", "--debug")
+    assert proc.returncode == 0
+    lines = [line for line in proc.stderr.splitlines() if "!ping → ping.ping in" in line]
+    assert lines and "DEBUG" in lines[0] and " ms" in lines[0], proc.stderr
+
+
+def test_debug_mode_reports_never_awaited_coroutines(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "sloppy.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+            from bot import Context, Plugin
+
+            plugin = Plugin("sloppy")
+
+            @plugin.command
+            async def sloppy(ctx: Context) -> None:
+                asyncio.sleep(0)  # forgot the await
+                await ctx.reply("done")
+            """
+        )
+    )
+    bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "BOT_DEBUG": "1"}
+    proc = run_bot(bot_env, "!sloppy\n")
+    assert proc.returncode == 0
+    assert "done" in proc.stdout
+    assert "was never awaited" in proc.stderr
+
+
+def test_check_validates_without_running(bot_env: dict[str, str]) -> None:
+    proc = run_bot(bot_env, "", "check")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("ok: 3 plugins")
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "bot"
+    assert script.exists()
+    proc = subprocess.run(
+        [str(script), "check"], capture_output=True, text=True, cwd=ROOT, timeout=30, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
