@@ -8,6 +8,7 @@ The names below are the whole public API; ``tests/test_public_api.py`` pins them
 """
 
 from bot._version import __version__
+from bot.config import Secret
 from bot.errors import BotError, ConfigError, UsageError, UserError
 from bot.http import Result
 from bot.model import Card, ChannelRef, Field, Message, MessageRef, Reply, User
@@ -25,6 +26,7 @@ __all__ = [
     "Plugin",
     "Reply",
     "Result",
+    "Secret",
     "UsageError",
     "User",
     "UserError",

@@ -25,11 +25,18 @@ def registry_of(*plugins: Plugin, environ: Mapping[str, str] | None = None) -> R
 
 @contextlib.asynccontextmanager
 async def running(
-    *plugins: Plugin, adapter: MemoryAdapter | None = None, **settings: Any
+    *plugins: Plugin,
+    adapter: MemoryAdapter | None = None,
+    environ: Mapping[str, str] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[tuple[MemoryAdapter, Runtime]]:
-    """A real Runtime on a MemoryAdapter, stopped (and drained) on exit."""
+    """A real Runtime on a MemoryAdapter, stopped (and drained) on exit.
+
+    ``environ`` feeds the plugins' settings (``WEATHER_UNITS`` → ``ctx.config.units``).
+    """
     adapter = adapter or MemoryAdapter()
-    runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])
+    registry = registry_of(*plugins, environ=environ)
+    runtime = Runtime(replace(Settings(), **settings), registry, [adapter])
     task = asyncio.create_task(runtime.run())
     await adapter.ready()
     try:
