@@ -215,6 +215,33 @@ def test_debug_mode_reports_never_awaited_coroutines(
     assert "was never awaited" in proc.stderr
 
 
+def test_debug_mode_reports_callbacks_that_block_the_loop(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "blocker.py").write_text(
+        textwrap.dedent(
+            """
+            import time
+            from bot import Context, Plugin
+
+            plugin = Plugin("blocker")
+
+            @plugin.command
+            async def block(ctx: Context) -> None:
+                time.sleep(0.3)  # blocks the loop: debug mode must say so
+                await ctx.reply("unblocked")
+            """
+        )
+    )
+    bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "BOT_SLOW_CALLBACK_MS": "100"}
+    proc = run_bot(bot_env, "!block\n", "--debug")
+    assert proc.returncode == 0
+    assert "unblocked" in proc.stdout
+    slow = [line for line in proc.stderr.splitlines() if "asyncio" in line and "took" in line]
+    assert slow, proc.stderr
+    assert "name='block'" in slow[0]  # the task is named after the command
+
+
 def test_check_validates_without_running(bot_env: dict[str, str]) -> None:
     proc = run_bot(bot_env, "", "check")
     assert proc.returncode == 0
@@ -228,3 +255,38 @@ def test_console_script_is_installed() -> None:
         [str(script), "check"], capture_output=True, text=True, cwd=ROOT, timeout=30, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_interactive_terminal_shows_a_prompt_and_answers(bot_env: dict[str, str]) -> None:
+    """A real pseudo-terminal: what a person sees with `make run`."""
+    import os
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the bot
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "bot"], bot_env)
+    try:
+        seen = read_until(fd, "> ", select)
+        assert "is listening" in seen
+        os.write(fd, b"!echo hi there\n")
+        seen = read_until(fd, "botloop: hi there", select)
+        os.write(fd, b"\x04")  # Ctrl-D: end of input
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(fd)
+
+
+def read_until(fd: int, needle: str, select: object, timeout: float = 20) -> str:
+    import os
+
+    buf = ""
+    deadline = time.monotonic() + timeout
+    while needle not in buf and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)  # type: ignore[attr-defined]
+        if ready:
+            buf += os.read(fd, 4096).decode(errors="replace")
+    assert needle in buf, buf
+    return buf

@@ -21,6 +21,7 @@ from typing import BinaryIO, TextIO
 from bot.model import Card, ChannelRef, Message, MessageRef, Reply, Sink, User
 
 CHANNEL = ChannelRef("console", "console")
+PROMPT = "> "
 
 
 def render(reply: Reply) -> str:
@@ -76,15 +77,14 @@ class ConsoleAdapter:
         ).start()
         if self._interactive:
             self._write(f"{self._bot_name} is listening. Type help, or Ctrl-D to quit.")
+            self._prompt()
         while (raw := await lines.get()) is not None:
             text = raw.decode("utf-8", "replace").strip()
             if text:
                 msg_id = str(next(self._ids))
-                sink(
-                    Message(
-                        "console", CHANNEL, self._user, text, id=msg_id, is_direct=True, raw=raw
-                    )
-                )
+                sink(Message("console", CHANNEL, self._user, text, msg_id, is_direct=True, raw=raw))
+            elif self._interactive:
+                self._prompt()
 
     def _read(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[bytes | None]) -> None:
         # Runs on the reader thread: hand each line to the loop, then None at EOF.
@@ -100,8 +100,11 @@ class ConsoleAdapter:
     ) -> MessageRef:
         text = render(reply)
         if self._interactive:
-            text = f"{self._bot_name}: {text}"
-        self._write(text)
+            # Start at column 0 (the prompt may be showing), then show the prompt again.
+            self._write(f"\r{self._bot_name}: {text}")
+            self._prompt()
+        else:
+            self._write(text)
         return MessageRef(channel, str(next(self._ids)))
 
     async def react(self, message: Message, emoji: str) -> None:
@@ -115,6 +118,10 @@ class ConsoleAdapter:
         if self._interactive:
             self._write(f"({self._bot_name} is typing…)")
         yield
+
+    def _prompt(self) -> None:
+        self._out.write(PROMPT)
+        self._out.flush()
 
     def _write(self, text: str) -> None:
         self._out.write(text + "\n")

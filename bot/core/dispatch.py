@@ -73,18 +73,21 @@ class Dispatcher:
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._spawn(self._run_command(route, event, outlet, args))
+                self._spawn(self._run_command(route, event, outlet, args), route.command.info.name)
                 matched = True
         for listener, mount in self._listeners:
             found = listener.pattern.search(text)
             if found is not None:
-                self._spawn(self._run_listener(listener, mount, event, outlet, found.groupdict()))
+                groups = found.groupdict()
+                self._spawn(self._run_listener(listener, mount, event, outlet, groups), mount.name)
                 matched = True
         if not matched and body is not None and (event.mentioned or event.is_direct):
-            self._spawn(self._not_found(event, outlet, body.strip()))
+            self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        # Named after the command or plugin, so asyncio's debug warnings and task
+        # dumps say whose handler it is.
+        task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
