@@ -52,3 +52,18 @@ async def test_readme_example_listener_reacts(greet: Plugin) -> None:
         adapter.say("no gratitude here")
     assert adapter.reactions == [(msg, "🙏")]
     assert adapter.sent == []
+
+
+def test_readme_config_example_reads_typed_settings() -> None:
+    from bot.config import load_plugin_config
+
+    namespace: dict[str, object] = {"__name__": "readme_config"}
+    # dont_inherit: this module's `from __future__ import annotations` must not leak in
+    exec(compile(example("config"), "README.md", "exec", dont_inherit=True), namespace)
+    plugin = namespace["plugin"]
+    assert isinstance(plugin, Plugin)
+    environ = {"WEATHER_UNITS": "Imperial", "WEATHER_API_KEY": "k-123456789"}
+    config = load_plugin_config(plugin.config_prefix, plugin.config_schema, environ)
+    assert config.units == "imperial"
+    assert config.api_key.reveal() == "k-123456789"
+    assert "k-123456789" not in repr(config)

@@ -28,7 +28,7 @@ def help_plugin(registry: Registry) -> Plugin:
         route = registry.commands.get(name)
         if route is None:
             close = difflib.get_close_matches(name, list(registry.commands), n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
+            hint = f" Did you mean `{prefix}help {close[0]}`?" if close else ""
             raise UserError(f"No command `{name}`.{hint}")
         info = route.command.info
         lines = [f"Usage: `{info.usage(prefix)}`"]

@@ -181,10 +181,15 @@ class Dispatcher:
             if left is not None and left <= 0:
                 break
             await asyncio.wait(set(self._tasks), timeout=left)
-        stragglers = set(self._tasks)
-        for task in stragglers:
-            task.cancel()
+        stragglers = self.cancel_all()
         if stragglers:
             log.warning("cancelled %d handler(s) still running after %g s", len(stragglers), grace)
             await asyncio.wait(stragglers, timeout=5)
         return len(stragglers)
+
+    def cancel_all(self) -> set[asyncio.Task[None]]:
+        """Cancel every running handler now; the tasks that were running."""
+        running = set(self._tasks)
+        for task in running:
+            task.cancel()
+        return running

@@ -48,6 +48,9 @@ def discover(directory: Path) -> list[str]:
 def _package(directory: Path) -> None:
     pkg = sys.modules.get(PACKAGE)
     if pkg is None or list(getattr(pkg, "__path__", [])) != [str(directory)]:
+        # Modules imported from another directory must not stand in for this one's.
+        for stale in [m for m in sys.modules if m.startswith(PACKAGE + ".")]:
+            del sys.modules[stale]
         pkg = types.ModuleType(PACKAGE, "botloop's plugins directory")
         pkg.__path__ = [str(directory)]
         sys.modules[PACKAGE] = pkg

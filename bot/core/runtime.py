@@ -39,18 +39,16 @@ class Runtime:
     def request_stop(self) -> None:
         """Begin a graceful shutdown (what SIGTERM does). Twice: skip the grace period."""
         self._signals += 1
+        if self.dispatcher is not None:
+            self.dispatcher.close()  # take no more events from now on, not when run() wakes
         if self._signals == 1:
             log.info(
                 "stopping: finishing handlers in flight (up to %g s)", self.settings.shutdown_grace
             )
         elif self.dispatcher is not None:
             log.warning("second stop request: cancelling handlers now")
-            self._stop_now()
+            self.dispatcher.cancel_all()
         self._stop.set()
-
-    def _stop_now(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._drain(0))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     async def run(self) -> int:
         """Run until stopped; the process exit code (0, or 1 when every adapter failed)."""

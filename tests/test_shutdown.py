@@ -1,0 +1,192 @@
+"""Stopping the Runtime in-process: draining, cancelling, and adapters that fail."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
+
+import pytest
+
+from bot import Context, Plugin
+from bot.adapters.memory import MemoryAdapter
+from bot.config import Settings
+from bot.core import Runtime
+from bot.errors import AdapterError
+from bot.model import ChannelRef, Message, MessageRef, Reply, Sink
+from tests.helpers import registry_of
+
+
+class FailingAdapter:
+    """An adapter whose connection fails at once."""
+
+    platform = "failing"
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def run(self, sink: Sink) -> None:
+        await asyncio.sleep(0)
+        raise AdapterError("cannot connect")
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        raise AssertionError("a failed adapter must not be asked to send")
+
+    async def react(self, message: Message, emoji: str) -> None:
+        raise AssertionError("a failed adapter must not be asked to react")
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        return self._typing()
+
+    @asynccontextmanager
+    async def _typing(self) -> AsyncIterator[None]:
+        yield
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class Events(list[str]):
+    """What the handlers did, in order; ``started`` is set when a nap begins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+
+    async def nap_started(self) -> None:
+        async with asyncio.timeout(5):
+            await self.started.wait()
+
+
+def sleeper(events: Events) -> Plugin:
+    plugin = Plugin("sleepy")
+
+    @plugin.command
+    async def nap(ctx: Context, seconds: float) -> None:
+        events.append("started")
+        events.started.set()
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+        events.append("finished")
+        await ctx.reply(f"slept {seconds:g}")
+
+    @plugin.command
+    async def hi(ctx: Context) -> None:
+        events.append("hi")
+        await ctx.reply("hi")
+
+    return plugin
+
+
+def runtime_for(plugin: Plugin, *adapters: object, **settings: object) -> Runtime:
+    return Runtime(replace(Settings(), **settings), registry_of(plugin), adapters)  # type: ignore[arg-type]
+
+
+async def test_stop_lets_a_handler_in_flight_finish_and_reply() -> None:
+    events = Events()
+    adapter = MemoryAdapter()
+    runtime = runtime_for(sleeper(events), adapter)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!nap 0.3")
+    await events.nap_started()
+    runtime.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert events == ["started", "finished"]
+    assert [s.text for s in adapter.sent] == ["slept 0.3"]
+
+
+async def test_stop_cancels_handlers_still_running_after_the_grace_period(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events = Events()
+    adapter = MemoryAdapter()
+    runtime = runtime_for(sleeper(events), adapter, shutdown_grace=0.2)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!nap 30")
+    await events.nap_started()
+    started = time.perf_counter()
+    runtime.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert time.perf_counter() - started < 5
+    assert events == ["started", "cancelled"]
+    assert adapter.sent == []
+    assert any("cancelled 1 handler" in r.getMessage() for r in caplog.records)
+
+
+async def test_second_stop_request_skips_the_grace_period() -> None:
+    events = Events()
+    adapter = MemoryAdapter()
+    runtime = runtime_for(sleeper(events), adapter, shutdown_grace=30)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!nap 30")
+    await events.nap_started()
+    started = time.perf_counter()
+    runtime.request_stop()
+    await asyncio.sleep(0.05)
+    runtime.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert time.perf_counter() - started < 5
+    assert events == ["started", "cancelled"]
+
+
+async def test_messages_after_a_stop_request_are_not_dispatched() -> None:
+    events = Events()
+    adapter = MemoryAdapter()
+    runtime = runtime_for(sleeper(events), adapter)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!nap 0.2")
+    await events.nap_started()
+    runtime.request_stop()
+    adapter.say("!hi")
+    assert await asyncio.wait_for(task, 10) == 0
+    assert "hi" not in events
+    assert [s.text for s in adapter.sent] == ["slept 0.2"]
+
+
+async def test_failing_adapter_is_logged_and_the_others_keep_answering(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events = Events()
+    failing, memory = FailingAdapter(), MemoryAdapter()
+    runtime = runtime_for(sleeper(events), failing, memory)
+    task = asyncio.create_task(runtime.run())
+    await memory.ready()
+    await asyncio.sleep(0.05)  # let the failing adapter fail first
+    memory.say("!hi")
+    sent = await memory.wait_for(1)
+    assert sent[0].text == "hi"
+    memory.finish()
+    assert await asyncio.wait_for(task, 10) == 0
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "failing" in record.getMessage()
+    assert "cannot connect" in record.getMessage()
+    assert record.exc_info is not None
+    assert failing.closed
+
+
+async def test_run_returns_1_when_the_only_adapter_fails() -> None:
+    runtime = runtime_for(sleeper(Events()), FailingAdapter())
+    assert await asyncio.wait_for(runtime.run(), 10) == 1
+
+
+async def test_run_returns_0_when_the_input_ends() -> None:
+    adapter = MemoryAdapter()
+    runtime = runtime_for(sleeper(Events()), adapter)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!nap 0.1")
+    adapter.finish()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert [s.text for s in adapter.sent] == ["slept 0.1"]
