@@ -167,7 +167,7 @@ class Settings:
                 continue
             value = coerce(env, raw, hints[f.name])
             minimum = f.metadata["minimum"]
-            if minimum is not None and value < minimum:
+            if minimum is not None and not value >= minimum:  # `not >=` also rejects nan
                 raise ConfigError(env, f"must be at least {minimum:g}, got {raw!r}")
             values[f.name] = value
         return cls(**values)
@@ -205,6 +205,8 @@ class PluginConfig(Mapping[str, str]):
         self._values = dict(values)
 
     def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):  # internals (copy, pickle) must not look like settings
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:

@@ -81,16 +81,20 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
+            k: v for k, v in _extras(record).items() if v not in ("", None)
+        }  # the standard fields below win over extras of the same name
+        doc |= {
             "ts": round(record.created, 3),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        doc.update((k, v) for k, v in _extras(record).items() if v not in ("", None))
         exc = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         if exc:
             doc["exc"] = exc
-        return redact(json.dumps(doc, default=str, ensure_ascii=False))
+        # Redact before encoding: JSON escaping could otherwise split a secret.
+        safe = {k: redact(v) if isinstance(v, str) else v for k, v in doc.items()}
+        return redact(json.dumps(safe, default=str, ensure_ascii=False))
 
 
 class _QueueHandler(logging.handlers.QueueHandler):
@@ -114,10 +118,16 @@ class LogHandle:
     def __init__(self, listener: logging.handlers.QueueListener, handler: logging.Handler) -> None:
         self._listener = listener
         self._handler = handler
+        self._closed = False
 
     def close(self) -> None:
-        self._listener.stop()
+        """Detach from logging first (nothing new is queued), then drain the queue. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         logging.getLogger().removeHandler(self._handler)
+        self._listener.stop()
+        logging.captureWarnings(False)
 
 
 def setup_logging(

@@ -50,6 +50,9 @@ async def gather(
     cancels every lookup still running (no orphans).
     """
     if limit is not None and limit < 1:
+        for aw in awaitables:  # they are ours now: don't leave them to warn "never awaited"
+            if asyncio.iscoroutine(aw):
+                aw.close()
         raise ValueError("limit must be at least 1")
     gate = asyncio.Semaphore(limit) if limit else None
 
@@ -66,6 +69,8 @@ async def gather(
             # A lookup cancelled before it started must not warn "never awaited".
             if asyncio.iscoroutine(aw):
                 aw.close()
+            elif isinstance(aw, asyncio.Future):
+                aw.cancel()  # a task still waiting for the limit must not outlive the caller
 
     async with asyncio.TaskGroup() as tg:
         tasks = [tg.create_task(one(aw)) for aw in awaitables]

@@ -154,13 +154,13 @@ class ArgSpec:
                     f"{where}: only one keyword-only str (rest of line) is allowed, "
                     "and not together with *args"
                 )
+            if self._fixed and not has_default and self._fixed[-1].option.required is False:
+                raise PluginError(f"{where}: required {p.name!r} follows an optional parameter")
             opt = Option(p.name, "string", required=not has_default, default=shown, greedy=True)
             self._rest = _Param(opt, str, p.default)
         elif p.kind is p.VAR_KEYWORD:
             raise PluginError(f"{where}: **{p.name} cannot be filled from a message")
-        else:
-            if self._fixed and not has_default and self._fixed[-1].option.required is False:
-                raise PluginError(f"{where}: required {p.name!r} follows an optional parameter")
+        else:  # Python's own syntax already forbids a required one after an optional one
             opt = Option(p.name, kind, required=not has_default, choices=choices, default=shown)
             self._fixed.append(_Param(opt, convert, p.default))
 
@@ -182,8 +182,10 @@ class ArgSpec:
             args.extend(self._greedy.convert(tok) for tok, _ in extra)
             return args, {}
         if self._rest is not None:
+            if not extra:
+                return args, self._rest_kwargs("")
             start = tokens[len(self._fixed) - 1][1]  # the rest begins after the last fixed token
-            return args, self._rest_kwargs(text[start:].strip() if extra else "")
+            return args, self._rest_kwargs(text[start:].strip())
         if extra:
             raise UsageError(f"too many arguments: {' '.join(tok for tok, _ in extra)!r}")
         return args, {}
