@@ -15,11 +15,11 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.core.registry import Registry, Route
+from bot.core.registry import Registry
 from bot.errors import UsageError, UserError
 from bot.logging import event_id
 from bot.model import Event, Message, Outlet, Reply
-from bot.plugin import Context, Listener, Mount, Services
+from bot.plugin import Command, Context, Listener, Mount, Services
 
 log = logging.getLogger("bot.dispatch")
 
@@ -73,13 +73,16 @@ class Dispatcher:
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._spawn(self._run_command(route, event, outlet, args), route.command.info.name)
+                self._spawn(
+                    self._run(route.command, route.mount, event, outlet, args),
+                    route.command.info.name,
+                )
                 matched = True
         for listener, mount in self._listeners:
             found = listener.pattern.search(text)
             if found is not None:
                 groups = found.groupdict()
-                self._spawn(self._run_listener(listener, mount, event, outlet, groups), mount.name)
+                self._spawn(self._run(listener, mount, event, outlet, groups), mount.name)
                 matched = True
         if not matched and body is not None and (event.mentioned or event.is_direct):
             self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
@@ -91,51 +94,43 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_command(self, route: Route, msg: Message, outlet: Outlet, args: str) -> None:
-        cmd = route.command
-        eid = f"{next(self._ids):x}"
-        event_id.set(eid)
-        ctx = Context(msg, outlet, route.mount, self._services, cmd.info, eid)
-        what = f"{self._prefix}{cmd.info.name}"
-        async with self._gate:
-            start = time.perf_counter()
-            try:
-                async with asyncio.timeout(self._timeout) as deadline:
-                    pos, kw = cmd.spec.parse(args)
-                    await cmd.func(ctx, *pos, **kw)
-            except UsageError as exc:
-                await self._answer(ctx, f"{exc}\nUsage: {cmd.info.usage(self._prefix)}")
-            except UserError as exc:
-                await self._answer(ctx, str(exc))
-            except Exception as exc:
-                await self._failed(ctx, what, exc, deadline.expired())
-            if self._debug:
-                log.debug(
-                    "%s → %s.%s in %.1f ms",
-                    what,
-                    route.mount.name,
-                    cmd.func.__name__,
-                    (time.perf_counter() - start) * 1000,
-                )
-
-    async def _run_listener(
-        self, listener: Listener, mount: Mount, msg: Message, outlet: Outlet, groups: dict[str, Any]
+    async def _run(
+        self, handler: Command | Listener, mount: Mount, msg: Message, outlet: Outlet, arg: Any
     ) -> None:
+        """One handler, inside the gate, the timeout and the error boundary.
+
+        ``arg``: the argument text of a command, or a listener's matched groups.
+        """
         eid = f"{next(self._ids):x}"
         event_id.set(eid)
-        ctx = Context(msg, outlet, mount, self._services, None, eid)
-        what = f"{mount.name}.{listener.func.__name__}"
+        info = handler.info if isinstance(handler, Command) else None
+        ctx = Context(msg, outlet, mount, self._services, info, eid)
         async with self._gate:
             start = time.perf_counter()
             try:
                 async with asyncio.timeout(self._timeout) as deadline:
-                    await listener.func(ctx, **{k: v for k, v in groups.items() if v is not None})
+                    if isinstance(handler, Command):
+                        pos, kw = handler.spec.parse(arg)
+                        await handler.func(ctx, *pos, **kw)
+                    else:
+                        await handler.func(ctx, **{k: v for k, v in arg.items() if v is not None})
+            except UsageError as exc:
+                usage = f"\nUsage: {info.usage(self._prefix)}" if info else ""
+                await self._answer(ctx, f"{exc}{usage}")
             except UserError as exc:
                 await self._answer(ctx, str(exc))
             except Exception as exc:
-                await self._failed(ctx, what, exc, deadline.expired())
+                await self._failed(ctx, self._label(handler, mount), exc, deadline.expired())
             if self._debug:
-                log.debug("listener %s in %.1f ms", what, (time.perf_counter() - start) * 1000)
+                elapsed = (time.perf_counter() - start) * 1000
+                where = f"{mount.name}.{handler.func.__name__}"
+                log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
+
+    def _label(self, handler: Command | Listener, mount: Mount) -> str:
+        """How the user knows a handler: ``!name`` for a command, plugin.function otherwise."""
+        if isinstance(handler, Command):
+            return f"{self._prefix}{handler.info.name}"
+        return f"{mount.name}.{handler.func.__name__}"
 
     async def _failed(self, ctx: Context, what: str, exc: Exception, timed_out: bool) -> None:
         """The error boundary: a traceback for the log, a short apology for the user."""
