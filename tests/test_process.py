@@ -73,6 +73,42 @@ def test_bad_setting_exits_2_with_one_line_naming_it(bot_env: dict[str, str]) ->
     assert proc.stdout == ""
 
 
+def test_bad_plugin_setting_exits_2_naming_the_variable(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "needy.py").write_text(
+        textwrap.dedent(
+            """
+            from dataclasses import dataclass
+            from bot import Plugin
+
+            @dataclass
+            class Config:
+                api_key: str
+                retries: int = 3
+
+            plugin = Plugin("needy", config=Config)
+            """
+        )
+    )
+    bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "NEEDY_API_KEY": "k", "NEEDY_RETRIES": "x"}
+    proc = run_bot(bot_env, "!ping\n")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "botloop: configuration error: NEEDY_RETRIES: must be a whole number, got 'x'"
+    )
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_plugins_directory_is_reported(bot_env: dict[str, str], tmp_path: Path) -> None:
+    bot_env["BOT_PLUGINS_DIR"] = str(tmp_path / "nope")
+    proc = run_bot(bot_env, "!help\n")
+    assert proc.returncode == 0
+    assert "plugins directory" in proc.stderr
+    assert "does not exist" in proc.stderr
+    assert "`!help`" in proc.stdout  # the built-in help still answers
+
+
 def test_env_file_is_read_and_environment_wins(bot_env: dict[str, str], tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("BOT_PREFIX=?\nLOG_FORMAT=xml\n")

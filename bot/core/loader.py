@@ -35,6 +35,7 @@ class LoadFailure:
 def discover(directory: Path) -> list[str]:
     """Names of the plugin modules and packages in ``directory``, sorted."""
     if not directory.is_dir():
+        log.warning("plugins directory %s does not exist; no plugins loaded from it", directory)
         return []
     names = []
     for path in directory.iterdir():
