@@ -45,6 +45,11 @@ def run_bot(
     )  # fmt: skip
 
 
+def write_plugin(directory: Path, name: str, source: str) -> None:
+    """A plugin module from an indented source literal."""
+    (directory / f"{name}.py").write_text(textwrap.dedent(source))
+
+
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> Path:
     (tmp_path / "slow.py").write_text(SLOW_PLUGIN)
@@ -76,9 +81,10 @@ def test_bad_setting_exits_2_with_one_line_naming_it(bot_env: dict[str, str]) ->
 def test_bad_plugin_setting_exits_2_naming_the_variable(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    (tmp_path / "needy.py").write_text(
-        textwrap.dedent(
-            """
+    write_plugin(
+        tmp_path,
+        "needy",
+        """
             from dataclasses import dataclass
             from bot import Plugin
 
@@ -88,8 +94,7 @@ def test_bad_plugin_setting_exits_2_naming_the_variable(
                 retries: int = 3
 
             plugin = Plugin("needy", config=Config)
-            """
-        )
+            """,
     )
     bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "NEEDY_API_KEY": "k", "NEEDY_RETRIES": "x"}
     proc = run_bot(bot_env, "!ping\n")
@@ -229,9 +234,10 @@ def test_debug_mode_logs_each_dispatch_with_duration(bot_env: dict[str, str]) ->
 def test_debug_mode_reports_never_awaited_coroutines(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    (tmp_path / "sloppy.py").write_text(
-        textwrap.dedent(
-            """
+    write_plugin(
+        tmp_path,
+        "sloppy",
+        """
             import asyncio
             from bot import Context, Plugin
 
@@ -241,8 +247,7 @@ def test_debug_mode_reports_never_awaited_coroutines(
             async def sloppy(ctx: Context) -> None:
                 asyncio.sleep(0)  # forgot the await
                 await ctx.reply("done")
-            """
-        )
+            """,
     )
     bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "BOT_DEBUG": "1"}
     proc = run_bot(bot_env, "!sloppy\n")
@@ -254,9 +259,10 @@ def test_debug_mode_reports_never_awaited_coroutines(
 def test_debug_mode_reports_callbacks_that_block_the_loop(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    (tmp_path / "blocker.py").write_text(
-        textwrap.dedent(
-            """
+    write_plugin(
+        tmp_path,
+        "blocker",
+        """
             import time
             from bot import Context, Plugin
 
@@ -266,8 +272,7 @@ def test_debug_mode_reports_callbacks_that_block_the_loop(
             async def block(ctx: Context) -> None:
                 time.sleep(0.3)  # blocks the loop: debug mode must say so
                 await ctx.reply("unblocked")
-            """
-        )
+            """,
     )
     bot_env |= {"BOT_PLUGINS_DIR": str(tmp_path), "BOT_SLOW_CALLBACK_MS": "100"}
     proc = run_bot(bot_env, "!block\n", "--debug")

@@ -90,14 +90,22 @@ def runtime_for(plugin: Plugin, *adapters: object, **settings: object) -> Runtim
     return Runtime(replace(Settings(), **settings), registry_of(plugin), adapters)  # type: ignore[arg-type]
 
 
-async def test_stop_lets_a_handler_in_flight_finish_and_reply() -> None:
+async def napping(
+    seconds: float, **settings: object
+) -> tuple[Events, MemoryAdapter, Runtime, asyncio.Task[int]]:
+    """A running bot whose `!nap seconds` handler has started."""
     events = Events()
     adapter = MemoryAdapter()
-    runtime = runtime_for(sleeper(events), adapter)
+    runtime = runtime_for(sleeper(events), adapter, **settings)
     task = asyncio.create_task(runtime.run())
     await adapter.ready()
-    adapter.say("!nap 0.3")
+    adapter.say(f"!nap {seconds:g}")
     await events.nap_started()
+    return events, adapter, runtime, task
+
+
+async def test_stop_lets_a_handler_in_flight_finish_and_reply() -> None:
+    events, adapter, runtime, task = await napping(0.3)
     runtime.request_stop()
     assert await asyncio.wait_for(task, 10) == 0
     assert events == ["started", "finished"]
@@ -107,13 +115,7 @@ async def test_stop_lets_a_handler_in_flight_finish_and_reply() -> None:
 async def test_stop_cancels_handlers_still_running_after_the_grace_period(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    events = Events()
-    adapter = MemoryAdapter()
-    runtime = runtime_for(sleeper(events), adapter, shutdown_grace=0.2)
-    task = asyncio.create_task(runtime.run())
-    await adapter.ready()
-    adapter.say("!nap 30")
-    await events.nap_started()
+    events, adapter, runtime, task = await napping(30, shutdown_grace=0.2)
     started = time.perf_counter()
     runtime.request_stop()
     assert await asyncio.wait_for(task, 10) == 0
@@ -124,13 +126,7 @@ async def test_stop_cancels_handlers_still_running_after_the_grace_period(
 
 
 async def test_second_stop_request_skips_the_grace_period() -> None:
-    events = Events()
-    adapter = MemoryAdapter()
-    runtime = runtime_for(sleeper(events), adapter, shutdown_grace=30)
-    task = asyncio.create_task(runtime.run())
-    await adapter.ready()
-    adapter.say("!nap 30")
-    await events.nap_started()
+    events, _, runtime, task = await napping(30, shutdown_grace=30)
     started = time.perf_counter()
     runtime.request_stop()
     await asyncio.sleep(0.05)
@@ -141,13 +137,7 @@ async def test_second_stop_request_skips_the_grace_period() -> None:
 
 
 async def test_messages_after_a_stop_request_are_not_dispatched() -> None:
-    events = Events()
-    adapter = MemoryAdapter()
-    runtime = runtime_for(sleeper(events), adapter)
-    task = asyncio.create_task(runtime.run())
-    await adapter.ready()
-    adapter.say("!nap 0.2")
-    await events.nap_started()
+    events, adapter, runtime, task = await napping(0.2)
     runtime.request_stop()
     adapter.say("!hi")
     assert await asyncio.wait_for(task, 10) == 0
