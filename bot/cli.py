@@ -73,9 +73,8 @@ def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bo
     registry = Registry()
     registry.add(help_plugin(registry), environ)
     plugins, failures = load_directory(Path(settings.plugins_dir))
-    for failure in failures:
-        if strict:
-            raise PluginError(f"plugin {failure.name} failed to load: {failure.error}")
+    if strict and failures:
+        raise PluginError(f"plugin {failures[0].name} failed to load: {failures[0].error}")
     for plugin in plugins:
         try:
             registry.add(plugin, environ)

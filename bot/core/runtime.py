@@ -76,27 +76,33 @@ class Runtime:
                 len(list(self.registry.infos())),
                 ", ".join(a.platform for a in self.adapters),
             )
-            waiter = loop.create_task(self._stop.wait())
-            pending: set[asyncio.Task[bool]] = set(pumps)
-            while pending and not self._stop.is_set():
-                await asyncio.wait({*pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                pending = {p for p in pending if not p.done()}
-            waiter.cancel()
+            await self._until_stopped_or_done(pumps)
             # A signal bounds the wait by the grace period; when the input simply
             # ended, handlers run to completion (each is bounded by its own timeout).
             await self._drain(s.shutdown_grace if self._stop.is_set() else None)
-            ok = [p for p in pumps if p.done() and not p.cancelled() and p.result()]
+            ended_well = any(p.done() and not p.cancelled() and p.result() for p in pumps)
             for pump in pumps:
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             await self._close_adapters()
-            failed_all = bool(pumps) and not ok and not self._stop.is_set()
+            failed_all = bool(pumps) and not ended_well and not self._stop.is_set()
             return 1 if failed_all else 0
         finally:
             await http.close()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             log.info("stopped")
+
+    async def _until_stopped_or_done(self, pumps: list[asyncio.Task[bool]]) -> None:
+        """Return on a stop request, or once every adapter has finished or failed."""
+        waiter = asyncio.get_running_loop().create_task(self._stop.wait())
+        pending = set(pumps)
+        try:
+            while pending and not self._stop.is_set():
+                await asyncio.wait({*pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                pending = {p for p in pending if not p.done()}
+        finally:
+            waiter.cancel()
 
     async def _drain(self, grace: float | None) -> None:
         assert self.dispatcher is not None
