@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bot.http import Result, gather
-from bot.model import Card, ChannelRef, CommandInfo, Message, MessageRef, Outlet, Reply
+from bot.model import Card, ChannelRef, CommandInfo, Message, MessageRef, Outlet, Reply, User
 
 T = TypeVar("T")
 
@@ -64,8 +64,8 @@ class Context:
 
     # What the handler reads.
     @property
-    def author(self) -> Any:
-        """The :class:`~bot.model.User` who sent the message."""
+    def author(self) -> User:
+        """Who sent the message."""
         return self.message.author
 
     @property
