@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot import Card, ChannelRef, Context, Field, Plugin, Reply, User, UserError
+from bot.errors import PluginError
 from tests.helpers import running
 
 
@@ -303,6 +304,33 @@ async def test_timeout_error_raised_by_the_handler_is_a_failure_not_a_timeout() 
         sent = await adapter.wait_for(1)
     assert "failed" in sent[0].text
     assert "took too long" not in sent[0].text
+
+
+async def test_a_handler_may_set_its_own_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    plugin = Plugin("own")
+
+    @plugin.command(timeout=0.1)
+    async def quick(ctx: Context) -> None:
+        await asyncio.sleep(10)
+
+    @plugin.command(timeout=5)
+    async def patient(ctx: Context) -> None:
+        await asyncio.sleep(0.3)
+        await ctx.reply("done waiting")
+
+    async with running(plugin, handler_timeout=0.2) as (adapter, _):
+        adapter.say("!quick")
+        adapter.say("!patient")
+        sent = await adapter.wait_for(2)
+    texts = [s.text for s in sent]
+    assert "done waiting" in texts  # 0.3 s is over the global 0.2 s, under its own 5 s
+    assert any("`!quick` took too long" in t for t in texts)
+    assert any("timed out after 0.1 s" in r.getMessage() for r in caplog.records)
+
+
+def test_timeout_must_be_positive() -> None:
+    with pytest.raises(PluginError, match="timeout"):
+        Plugin("p").command(timeout=0)
 
 
 # Unknown commands

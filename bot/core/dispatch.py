@@ -108,7 +108,7 @@ class Dispatcher:
         async with self._gate:
             start = time.perf_counter()
             try:
-                async with asyncio.timeout(self._timeout) as deadline:
+                async with asyncio.timeout(handler.timeout or self._timeout) as deadline:
                     if isinstance(handler, Command):
                         pos, kw = handler.spec.parse(arg)
                         await handler.func(ctx, *pos, **kw)
@@ -120,7 +120,8 @@ class Dispatcher:
             except UserError as exc:
                 await self._answer(ctx, str(exc))
             except Exception as exc:
-                await self._failed(ctx, self._label(handler, mount), exc, deadline.expired())
+                limit = handler.timeout or self._timeout
+                await self._failed(ctx, self._label(handler, mount), exc, limit, deadline.expired())
             if self._debug:
                 elapsed = (time.perf_counter() - start) * 1000
                 where = f"{mount.name}.{handler.func.__name__}"
@@ -132,10 +133,12 @@ class Dispatcher:
             return f"{self._prefix}{handler.info.name}"
         return f"{mount.name}.{handler.func.__name__}"
 
-    async def _failed(self, ctx: Context, what: str, exc: Exception, timed_out: bool) -> None:
+    async def _failed(
+        self, ctx: Context, what: str, exc: Exception, limit: float, timed_out: bool
+    ) -> None:
         """The error boundary: a traceback for the log, a short apology for the user."""
         if timed_out:
-            ctx.log.error("%s timed out after %g s", what, self._timeout)
+            ctx.log.error("%s timed out after %g s", what, limit)
             await self._answer(ctx, f"Sorry, `{what}` took too long and was stopped.")
         else:
             ctx.log.error("%s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)

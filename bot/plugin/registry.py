@@ -25,6 +25,7 @@ class Command:
     info: CommandInfo
     func: Handler
     spec: ArgSpec = field(repr=False)
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Listener:
 
     pattern: re.Pattern[str]
     func: Handler
+    timeout: float | None = None
 
 
 def _check_name(kind: str, name: str) -> str:
@@ -40,6 +42,11 @@ def _check_name(kind: str, name: str) -> str:
     if not _NAME.match(name):
         raise PluginError(f"{kind} name {name!r} must be lowercase letters, digits, - or _")
     return name
+
+
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is not None and not timeout > 0:
+        raise PluginError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
 def _check_coroutine(func: Callable[..., Any]) -> None:
@@ -78,7 +85,13 @@ class Plugin:
     def command(self, name: H, /) -> H: ...
     @overload
     def command(
-        self, name: str | None = None, /, *, aliases: Iterable[str] = (), help: str | None = None
+        self,
+        name: str | None = None,
+        /,
+        *,
+        aliases: Iterable[str] = (),
+        help: str | None = None,
+        timeout: float | None = None,
     ) -> Callable[[H], H]: ...
 
     def command(
@@ -88,12 +101,15 @@ class Plugin:
         *,
         aliases: Iterable[str] = (),
         help: str | None = None,
+        timeout: float | None = None,
     ) -> H | Callable[[H], H]:
         """Register a command; its arguments are parsed from the message by the signature.
 
         ``@plugin.command`` alone names it after the function; ``help`` defaults to
-        the docstring. Works as ``!name``, ``@bot name``, in DMs and as a slash command.
+        the docstring. ``timeout``: seconds this handler may run, instead of
+        BOT_HANDLER_TIMEOUT. Works as ``!name``, ``@bot name``, in DMs and as a slash command.
         """
+        _check_timeout(timeout)
         if callable(name):
             return self.command()(name)
 
@@ -108,23 +124,26 @@ class Plugin:
                 options=spec.options,
                 plugin=self.name,
             )
-            self.commands.append(Command(info, func, spec))
+            self.commands.append(Command(info, func, spec, timeout))
             return func
 
         return register
 
-    def on_message(self, pattern: str | re.Pattern[str], *, flags: int = 0) -> Callable[[H], H]:
+    def on_message(
+        self, pattern: str | re.Pattern[str], *, flags: int = 0, timeout: float | None = None
+    ) -> Callable[[H], H]:
         """Run the handler for every message matching ``pattern``; named groups become
         keyword arguments::
 
             @plugin.on_message(r"(?i)\\bthanks?,? (?P<who>\\w+)")
             async def thanks(ctx: Context, who: str) -> None: ...
         """
+        _check_timeout(timeout)
         compiled = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
 
         def register(func: H) -> H:
             _check_coroutine(func)
-            self.listeners.append(Listener(compiled, func))
+            self.listeners.append(Listener(compiled, func, timeout))
             return func
 
         return register
