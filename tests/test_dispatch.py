@@ -150,6 +150,22 @@ async def test_listener_can_declare_only_the_groups_it_needs() -> None:
     assert sent[0].text == "1d6"
 
 
+async def test_listener_also_sees_command_messages() -> None:
+    plugin = Plugin("both")
+
+    @plugin.command
+    async def ask(ctx: Context) -> None:
+        await ctx.reply("command ran")
+
+    @plugin.on_message(r"ask")
+    async def noticed(ctx: Context) -> None:
+        await ctx.reply("listener ran")
+
+    async with running(plugin) as (adapter, _):
+        adapter.say("!ask")
+    assert sorted(s.text for s in adapter.sent) == ["command ran", "listener ran"]
+
+
 # Arguments
 
 
