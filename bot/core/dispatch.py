@@ -145,12 +145,15 @@ class Dispatcher:
             await self._answer(ctx, f"Sorry, `{what}` failed. The error has been logged.")
 
     async def _answer(self, ctx: Context, text: str) -> None:
+        await self._send_safely(ctx.outlet, ctx.message, Reply(text, ephemeral=True))
+
+    async def _send_safely(self, outlet: Outlet, msg: Message, reply: Reply) -> None:
         """Reply on the framework's behalf; a failure here is logged, never raised."""
         try:
             async with asyncio.timeout(10):
-                await ctx.reply(Reply(text, ephemeral=True))
+                await outlet.send(msg.channel, reply, reply_to=msg)
         except Exception:
-            log.exception("could not send an answer to %s", ctx.message.channel)
+            log.exception("could not send an answer to %s", msg.channel)
 
     async def _not_found(self, msg: Message, outlet: Outlet, body: str) -> None:
         name = body.split(None, 1)[0].lower() if body else ""
@@ -160,11 +163,7 @@ class Dispatcher:
             close = difflib.get_close_matches(name, list(self._commands), n=1)
             hint = f" Did you mean `{self._prefix}{close[0]}`?" if close else ""
             text = f"I don't know `{name}`.{hint} Try `{self._prefix}help`."
-        try:
-            async with asyncio.timeout(10):
-                await outlet.send(msg.channel, Reply(text), reply_to=msg)
-        except Exception:
-            log.exception("could not send an answer to %s", msg.channel)
+        await self._send_safely(outlet, msg, Reply(text))
 
     def close(self) -> None:
         """Stop taking new events; tasks already started go on."""

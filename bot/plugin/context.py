@@ -42,7 +42,7 @@ class Context:
     rare case the model leaves something out.
     """
 
-    __slots__ = ("_log", "command", "event_id", "message", "mount", "outlet", "replied", "services")
+    __slots__ = ("_log", "command", "event_id", "message", "mount", "outlet", "services")
 
     def __init__(
         self,
@@ -59,7 +59,6 @@ class Context:
         self.services = services
         self.command = command
         self.event_id = event_id
-        self.replied = False
         self._log: logging.LoggerAdapter[logging.Logger] | None = None
 
     # What the handler reads.
@@ -118,7 +117,6 @@ class Context:
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
-        self.replied = True
         return await self.outlet.send(self.message.channel, reply, reply_to=self.message)
 
     async def send(
