@@ -82,11 +82,13 @@ def _converter(
         return "boolean", (), _wrap(name, parse_bool, "yes or no")
     if origin is Literal:
         values = typing.get_args(annotation)
-        return "string", tuple(str(v) for v in values), _choice(name, {str(v): v for v in values})
+        shown = tuple(str(v) for v in values)
+        return "string", shown, _choice(name, {str(v): v for v in values}, shown)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         members = {m.name.lower(): m for m in annotation}
         members.update({str(m.value).lower(): m for m in annotation})
-        return "string", tuple(m.name.lower() for m in annotation), _choice(name, members)
+        shown = tuple(m.name.lower() for m in annotation)
+        return "string", shown, _choice(name, members, shown)
     raise PluginError(f"parameter {name!r}: unsupported annotation {annotation!r}")
 
 
@@ -100,15 +102,16 @@ def _wrap(name: str, fn: Callable[[str], Any], what: str) -> Callable[[str], Any
     return convert
 
 
-def _choice(name: str, table: dict[str, Any]) -> Callable[[str], Any]:
+def _choice(name: str, table: dict[str, Any], shown: tuple[str, ...]) -> Callable[[str], Any]:
+    """Case-insensitive lookup in ``table``; the error lists ``shown``, as the usage line does."""
     folded = {k.lower(): v for k, v in table.items()}
-    shown = " | ".join(dict.fromkeys(table))
+    listed = " | ".join(shown)
 
     def convert(token: str) -> Any:
         try:
             return folded[token.lower()]
         except KeyError:
-            raise UsageError(f"{name} must be one of {shown}, not {token!r}") from None
+            raise UsageError(f"{name} must be one of {listed}, not {token!r}") from None
 
     return convert
 
