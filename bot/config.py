@@ -208,7 +208,7 @@ class PluginConfig(Mapping[str, str]):
         if name.startswith("_"):  # internals (copy, pickle) must not look like settings
             raise AttributeError(name)
         try:
-            return self._values[name]
+            return self._values[name.lower()]  # variables are upper case, attributes either
         except KeyError:
             raise AttributeError(f"setting {self._prefix}_{name.upper()} is not set") from None
 

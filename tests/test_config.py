@@ -233,6 +233,7 @@ def test_plugin_config_without_schema_exposes_raw_values() -> None:
     assert config.units == "metric"
     assert config["days"] == "2"
     assert dict(config) == {"units": "metric", "days": "2"}
+    assert config.UNITS == "metric"  # the attribute may be spelled like the variable
 
 
 def test_plugin_config_missing_attribute_names_the_variable() -> None:
