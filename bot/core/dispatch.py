@@ -49,10 +49,6 @@ class Dispatcher:
         self._ids = itertools.count(1)
         self._open = True
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
     def submit(self, event: Event, outlet: Outlet) -> None:
         """Match ``event`` and start one task per matching handler."""
         if not self._open:

@@ -7,6 +7,7 @@ fan-out over twelve APIs answers with eleven results and one error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -58,10 +59,7 @@ async def gather(
 
     async def one(aw: Awaitable[T]) -> Result[T]:
         try:
-            if gate is None:
-                async with asyncio.timeout(timeout):
-                    return Result(value=await aw)
-            async with gate, asyncio.timeout(timeout):
+            async with gate or contextlib.nullcontext(), asyncio.timeout(timeout):
                 return Result(value=await aw)
         except Exception as exc:  # reported per item, by design
             return Result(error=exc)
