@@ -1,7 +1,7 @@
 """The command line and composition root: settings → plugins → adapters → runtime.
 
     python -m bot [run] [--debug] [--strict] [--env-file PATH]
-    python -m bot check          validate settings and plugins, then exit
+    python -m bot check          validate settings, plugins and adapters, then exit
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -24,6 +24,7 @@ from bot.core import Registry, Runtime, load_directory
 from bot.core.builtins import help_plugin
 from bot.errors import ConfigError, PluginError
 from bot.logging import redact, setup_logging
+from bot.model import CommandInfo
 
 log = logging.getLogger("bot.cli")
 
@@ -34,14 +35,16 @@ class AdapterEntry:
 
     module: str
     configured: Callable[[Mapping[str, str]], bool]
-    build: Callable[[type, Settings, Mapping[str, str]], Adapter]
+    # (adapter class, settings, environment, every command) → a ready-to-run adapter.
+    # Platforms with slash commands register them from the CommandInfo list.
+    build: Callable[[type, Settings, Mapping[str, str], Sequence[CommandInfo]], Adapter]
 
 
 ADAPTERS: dict[str, AdapterEntry] = {
     "console": AdapterEntry(
         "bot.adapters.console:ConsoleAdapter",
         configured=lambda env: False,  # never auto-selected next to a platform
-        build=lambda cls, s, env: cls(bot_name=s.name),
+        build=lambda cls, s, env, commands: cls(bot_name=s.name),
     ),
 }
 
@@ -61,11 +64,13 @@ def choose_adapters(settings: Settings, environ: Mapping[str, str]) -> list[str]
     return names
 
 
-def build_adapter(name: str, settings: Settings, environ: Mapping[str, str]) -> Adapter:
+def build_adapter(
+    name: str, settings: Settings, environ: Mapping[str, str], commands: Sequence[CommandInfo]
+) -> Adapter:
     entry = ADAPTERS[name]
     module, _, attr = entry.module.partition(":")
     cls = getattr(importlib.import_module(module), attr)
-    return entry.build(cls, settings, environ)
+    return entry.build(cls, settings, environ, commands)
 
 
 def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bool) -> Registry:
@@ -85,14 +90,45 @@ def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bo
     return registry
 
 
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``python -m bot <name>`` command: ``run(args, settings, environ)`` → exit code."""
+
+    help: str
+    run: Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+def _options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # Subcommands take the options too (`bot run --debug`); there they default to
+    # SUPPRESS, so a subcommand never resets what was given before it.
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--debug", action="store_true", default=default(False), help="debug logs, asyncio debug"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=default(False),
+        help="a plugin that fails to load is fatal",
+    )
+    parser.add_argument(
+        "--env-file", default=default(".env"), help="dotenv file to read (default: .env)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="botloop: an asyncio chat bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check"])
-    parser.add_argument("--debug", action="store_true", help="debug logs and asyncio debug mode")
-    parser.add_argument(
-        "--strict", action="store_true", help="a plugin that fails to load is fatal"
-    )
-    parser.add_argument("--env-file", default=".env", help="dotenv file to read (default: .env)")
+    _options(parser, defaults=True)
+    parser.set_defaults(command="run")
+    sub = parser.add_subparsers(title="commands", metavar="{" + ",".join(SUBCOMMANDS) + "}")
+    for name, command in SUBCOMMANDS.items():
+        child = sub.add_parser(name, help=command.help, description=command.help)
+        _options(child, defaults=False)
+        child.set_defaults(command=name)
+        command.arguments(child)
     return parser
 
 
@@ -118,13 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         environ["BOT_DEBUG"] = "1"
     try:
         settings = Settings.from_env(environ)
-        names = choose_adapters(settings, environ)
     except ConfigError as exc:
         _fail(f"configuration error: {exc}")
         return 2
     logs = setup_logging(debug=settings.debug, level=settings.log_level, fmt=settings.log_format)
     try:
-        return _start(args, settings, environ, names)
+        return SUBCOMMANDS[args.command].run(args, settings, environ)
     except ConfigError as exc:
         error, code = f"configuration error: {exc}", 2
     except PluginError as exc:
@@ -137,13 +172,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _start(
-    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str], names: list[str]
-) -> int:
+def _prepare(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+) -> tuple[Registry, list[str], list[Adapter]]:
+    """Plugins, then adapters: everything `run` needs, validated."""
     registry = build_registry(settings, environ, strict=args.strict)
     redact.add(registry.secrets)
-    adapters = [build_adapter(name, settings, environ) for name in names]
-    if args.command == "check":
-        print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
-        return 0
+    names = choose_adapters(settings, environ)
+    infos = list(registry.infos())
+    adapters = [build_adapter(name, settings, environ, infos) for name in names]
+    return registry, names, adapters
+
+
+def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    registry, _, adapters = _prepare(args, settings, environ)
     return asyncio.run(_serve(settings, registry, adapters), debug=settings.debug)
+
+
+def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    registry, names, _ = _prepare(args, settings, environ)
+    print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
+    return 0
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "run": Subcommand("run the bot (the default)", _run),
+    "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
+}

@@ -158,25 +158,39 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read and validate every setting; the first bad one raises ConfigError."""
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            env = f.metadata["env"]
-            raw = environ.get(env)
-            if raw is None:
-                continue
-            value = coerce(env, raw, hints[f.name])
-            minimum = f.metadata["minimum"]
-            if minimum is not None and not value >= minimum:  # `not >=` also rejects nan
-                raise ConfigError(env, f"must be at least {minimum:g}, got {raw!r}")
-            values[f.name] = value
-        return cls(**values)
+        return read_settings(cls, environ)
 
     @classmethod
     def variables(cls) -> Iterator[tuple[str, str]]:
         """(variable, help) for every setting, for ``.env.example`` and ``bot check``."""
-        for f in dataclasses.fields(cls):
-            yield f.metadata["env"], f.metadata["help"]
+        return variables_of(cls)
+
+
+S = typing.TypeVar("S")
+
+
+def read_settings(cls: type[S], environ: Mapping[str, str]) -> S:
+    """Build the dataclass ``cls``, whose fields are declared with :func:`setting`,
+    from ``environ``. The framework's, and each adapter's, settings are read so."""
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        env = f.metadata["env"]
+        raw = environ.get(env)
+        if raw is None:
+            continue
+        value = coerce(env, raw, hints[f.name])
+        minimum = f.metadata["minimum"]
+        if minimum is not None and not value >= minimum:  # `not >=` also rejects nan
+            raise ConfigError(env, f"must be at least {minimum:g}, got {raw!r}")
+        values[f.name] = value
+    return cls(**values)
+
+
+def variables_of(cls: type) -> Iterator[tuple[str, str]]:
+    """(variable, help) for every field of a settings dataclass."""
+    for f in dataclasses.fields(cls):
+        yield f.metadata["env"], f.metadata["help"]
 
 
 def load_environ(env_file: str | os.PathLike[str] | None = ".env") -> dict[str, str]:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import BinaryIO, TextIO
 
-from bot.model import Card, ChannelRef, Message, MessageRef, Reply, Sink, User
+from bot.model import BotReady, Card, ChannelRef, Message, MessageRef, Reply, Sink, User
 
 CHANNEL = ChannelRef("console", "console")
 PROMPT = "> "
@@ -75,6 +75,7 @@ class ConsoleAdapter:
         threading.Thread(
             target=self._read, args=(loop, lines), name="console-stdin", daemon=True
         ).start()
+        sink(BotReady(self.platform, User("bot", self._bot_name, is_bot=True)))
         if self._interactive:
             self._write(f"{self._bot_name} is listening. Type help, or Ctrl-D to quit.")
             self._prompt()
@@ -106,6 +107,10 @@ class ConsoleAdapter:
         else:
             self._write(text)
         return MessageRef(channel, str(next(self._ids)))
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        # A terminal cannot rewrite what scrolled by: print the new version.
+        return await self.send(ref.channel, reply)
 
     async def react(self, message: Message, emoji: str) -> None:
         self._write(f"({self._bot_name} reacted {emoji})")

@@ -11,7 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
-from bot.model import ChannelRef, Message, MessageRef, Reply, Sink, User
+from bot.model import (
+    BotReady,
+    ChannelRef,
+    Event,
+    Invocation,
+    Message,
+    MessageRef,
+    Reply,
+    Sink,
+    User,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +45,9 @@ class MemoryAdapter:
         self.platform = platform
         self.channel = ChannelRef(platform, channel)
         self.user = User("u1", "alice")
+        self.me = User("bot", "botloop", is_bot=True)
         self.sent: list[Sent] = []
+        self.edits: list[tuple[MessageRef, Reply]] = []
         self.reactions: list[tuple[Message, str]] = []
         self.typing_count = 0
         self._sink: Sink | None = None
@@ -47,6 +59,7 @@ class MemoryAdapter:
     async def run(self, sink: Sink) -> None:
         """Accept messages until :meth:`finish` or :meth:`close`."""
         self._sink = sink
+        sink(BotReady(self.platform, self.me))
         self._ready.set()
         await self._closed.wait()
 
@@ -62,9 +75,9 @@ class MemoryAdapter:
         channel: ChannelRef | None = None,
         mentioned: bool = False,
         is_direct: bool = False,
+        invocation: Invocation | None = None,
     ) -> Message:
         """Deliver one message to the bot, as its platform would."""
-        assert self._sink is not None, "the adapter is not running yet"
         msg = Message(
             self.platform,
             channel or self.channel,
@@ -73,9 +86,19 @@ class MemoryAdapter:
             id=str(next(self._ids)),
             mentioned=mentioned,
             is_direct=is_direct,
+            invocation=invocation,
         )
-        self._sink(msg)
+        self.emit(msg)
         return msg
+
+    def invoke(self, name: str, args: str = "", *, user: User | None = None) -> Message:
+        """Run a command the way a slash command does: ``invoke("weather", "Paris")``."""
+        return self.say(f"/{name} {args}".strip(), user=user, invocation=Invocation(name, args))
+
+    def emit(self, event: Event) -> None:
+        """Deliver any neutral event (a reaction, a join…) to the bot."""
+        assert self._sink is not None, "the adapter is not running yet"
+        self._sink(event)
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[Sent]:
         """Wait until at least ``count`` replies have been sent; return them all."""
@@ -94,6 +117,10 @@ class MemoryAdapter:
         self.sent.append(Sent(channel, reply, reply_to, ref))
         async with self._new:
             self._new.notify_all()
+        return ref
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        self.edits.append((ref, reply))
         return ref
 
     async def react(self, message: Message, emoji: str) -> None:

@@ -18,10 +18,12 @@ from typing import Any
 from bot.core.registry import Registry
 from bot.errors import UsageError, UserError
 from bot.logging import event_id
-from bot.model import Event, Message, Outlet, Reply
-from bot.plugin import Command, Context, Listener, Mount, Services
+from bot.model import BotReady, Event, Invocation, Message, Outlet, ReactionAdded, Reply
+from bot.plugin import Command, Context, EventHandler, Listener, Mount, Services
 
 log = logging.getLogger("bot.dispatch")
+
+AnyHandler = Command | Listener | EventHandler
 
 
 class Dispatcher:
@@ -39,6 +41,7 @@ class Dispatcher:
     ) -> None:
         self._commands = registry.commands
         self._listeners = registry.listeners
+        self._events = registry.events
         self._services = services
         self._prefix = services.prefix
         self._gate = asyncio.Semaphore(max_concurrency)
@@ -54,7 +57,13 @@ class Dispatcher:
         if not self._open:
             log.debug("shutting down; dropped an event from %s", event.platform)
             return
+        if not isinstance(event, Message):
+            self._submit_event(event, outlet)
+            return
         if event.author.is_bot and self._ignore_bots:
+            return
+        if event.invocation is not None:
+            self._submit_invocation(event, outlet, event.invocation)
             return
         text = event.text
         if text.startswith(self._prefix):
@@ -83,6 +92,22 @@ class Dispatcher:
         if not matched and body is not None and (event.mentioned or event.is_direct):
             self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
 
+    def _submit_invocation(self, msg: Message, outlet: Outlet, inv: Invocation) -> None:
+        """A slash command: straight to its command; listeners never see it."""
+        route = self._commands.get(inv.name.lower())
+        if route is None:
+            self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
+            return
+        command = route.command
+        self._spawn(self._run(command, route.mount, msg, outlet, inv), command.info.name)
+
+    def _submit_event(self, event: Event, outlet: Outlet) -> None:
+        if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
+            return
+        for handler, mount in self._events.get(event.kind, ()):
+            name = f"{mount.name}:{event.kind}"
+            self._spawn(self._run(handler, mount, event, outlet, event), name)
+
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         # Named after the command or plugin, so asyncio's debug warnings and task
         # dumps say whose handler it is.
@@ -91,27 +116,31 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(
-        self, handler: Command | Listener, mount: Mount, msg: Message, outlet: Outlet, arg: Any
+        self, handler: AnyHandler, mount: Mount, event: Event, outlet: Outlet, arg: Any
     ) -> None:
         """One handler, inside the gate, the timeout and the error boundary.
 
-        ``arg``: the argument text of a command, or a listener's matched groups.
+        ``arg``: a command's argument text or Invocation, a listener's matched
+        groups, or the event itself for an event handler.
         """
         eid = f"{next(self._ids):x}"
         event_id.set(eid)
         info = handler.info if isinstance(handler, Command) else None
-        ctx = Context(msg, outlet, mount, self._services, info, eid)
+        ctx = Context(event, outlet, mount, self._services, info, eid)
         async with self._gate:
             start = time.perf_counter()
             try:
                 async with asyncio.timeout(handler.timeout or self._timeout) as deadline:
                     if isinstance(handler, Command):
-                        pos, kw = handler.spec.parse(arg)
+                        pos, kw = self._arguments(handler, arg)
                         await handler.func(ctx, *pos, **kw)
+                    elif isinstance(handler, EventHandler):
+                        await handler.func(ctx, arg)
                     else:
                         await handler.func(ctx, **{k: v for k, v in arg.items() if v is not None})
             except UsageError as exc:
-                usage = f"\nUsage: {info.usage(self._prefix)}" if info else ""
+                prefix = "/" if isinstance(arg, Invocation) else self._prefix
+                usage = f"\nUsage: {info.usage(prefix)}" if info else ""
                 await self._answer(ctx, f"{exc}{usage}")
             except UserError as exc:
                 await self._answer(ctx, str(exc))
@@ -123,7 +152,15 @@ class Dispatcher:
                 where = f"{mount.name}.{handler.func.__name__}"
                 log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
 
-    def _label(self, handler: Command | Listener, mount: Mount) -> str:
+    @staticmethod
+    def _arguments(command: Command, arg: str | Invocation) -> tuple[list[Any], dict[str, Any]]:
+        if isinstance(arg, str):
+            return command.spec.parse(arg)
+        if arg.options is not None:
+            return command.spec.bind(arg.options)
+        return command.spec.parse(arg.args)
+
+    def _label(self, handler: AnyHandler, mount: Mount) -> str:
         """How the user knows a handler: ``!name`` for a command, plugin.function otherwise."""
         if isinstance(handler, Command):
             return f"{self._prefix}{handler.info.name}"
@@ -141,15 +178,25 @@ class Dispatcher:
             await self._answer(ctx, f"Sorry, `{what}` failed. The error has been logged.")
 
     async def _answer(self, ctx: Context, text: str) -> None:
-        await self._send_safely(ctx.outlet, ctx.message, Reply(text, ephemeral=True))
+        await self._send_safely(ctx.outlet, ctx.event, Reply(text, ephemeral=True))
 
-    async def _send_safely(self, outlet: Outlet, msg: Message, reply: Reply) -> None:
-        """Reply on the framework's behalf; a failure here is logged, never raised."""
+    async def _send_safely(self, outlet: Outlet, event: Event, reply: Reply) -> None:
+        """Reply on the framework's behalf; a failure here is logged, never raised.
+
+        An event with no channel (bot_ready) has nobody to answer: the log has it all.
+        """
+        if isinstance(event, BotReady):
+            return
+        channel = event.channel
+        if channel is None:
+            return
         try:
             async with asyncio.timeout(10):
-                await outlet.send(msg.channel, reply, reply_to=msg)
+                await outlet.send(
+                    channel, reply, reply_to=event if isinstance(event, Message) else None
+                )
         except Exception:
-            log.exception("could not send an answer to %s", msg.channel)
+            log.exception("could not send an answer to %s", channel)
 
     async def _not_found(self, msg: Message, outlet: Outlet, body: str) -> None:
         name = body.split(None, 1)[0].lower() if body else ""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.config import load_plugin_config, secrets_of
 from bot.errors import PluginError
 from bot.model import CommandInfo
-from bot.plugin import Command, Listener, Mount, Plugin
+from bot.plugin import Command, EventHandler, Listener, Mount, Plugin
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class Registry:
     def __init__(self) -> None:
         self.commands: dict[str, Route] = {}
         self.listeners: list[tuple[Listener, Mount]] = []
+        self.events: dict[str, list[tuple[EventHandler, Mount]]] = {}
         self.plugins: dict[str, Plugin] = {}
         self.secrets: list[str] = []
 
@@ -51,6 +52,8 @@ class Registry:
         self.secrets += secrets_of(config)
         self.commands.update((name, Route(cmd, mount)) for name, cmd in names.items())
         self.listeners += [(listener, mount) for listener in plugin.listeners]
+        for handler in plugin.event_handlers:
+            self.events.setdefault(handler.kind, []).append((handler, mount))
 
     def infos(self) -> Iterator[CommandInfo]:
         """Each command once (aliases folded), sorted by name."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +40,11 @@ class Message:
 
     ``text`` has the leading mention of the bot already removed (``mentioned`` says
     it was there). ``raw`` is the platform payload, an escape hatch for the rare
-    plugin that needs what the neutral model leaves out.
+    plugin that needs what the neutral model leaves out. ``invocation`` is set
+    when the message is a slash command rather than typed text.
     """
 
+    kind: ClassVar[str] = "message"
     platform: str
     channel: ChannelRef
     author: User
@@ -52,6 +54,7 @@ class Message:
     is_direct: bool = False
     raw: Any = field(default=None, repr=False, compare=False)
     received_at: float = field(default_factory=time.monotonic, repr=False, compare=False)
+    invocation: Invocation | None = None
 
     @property
     def thread(self) -> str | None:
@@ -59,8 +62,61 @@ class Message:
         return self.channel.thread
 
 
-# The event union grows with the neutral event kinds (reactions, joins, ready).
-Event = Message
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A command invoked directly (a Discord or Slack slash command), not typed as text.
+
+    ``args``: the argument text, parsed by the command's signature like a message
+    (Slack's ``/weather Paris Oslo``). ``options``: values the platform already split
+    by option name (Discord's ``/weather city:Paris``); when set, ``args`` is ignored.
+    """
+
+    name: str
+    args: str = ""
+    options: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdded:
+    """Someone added ``emoji`` to the message ``message_id`` in ``channel``."""
+
+    kind: ClassVar[str] = "reaction_added"
+    platform: str
+    channel: ChannelRef
+    user: User
+    message_id: str
+    emoji: str
+    raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    """``user`` joined a channel (Slack) or a server (Discord: ``channel`` is None)."""
+
+    kind: ClassVar[str] = "member_joined"
+    platform: str
+    user: User
+    channel: ChannelRef | None = None
+    raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BotReady:
+    """An adapter is connected and knows who the bot is there (``me``)."""
+
+    kind: ClassVar[str] = "bot_ready"
+    platform: str
+    me: User
+    raw: Any = field(default=None, repr=False, compare=False)
+
+
+# Everything an adapter may push into the sink. Each kind but Message has a
+# ``kind`` name that ``@plugin.on_event`` takes; messages go to commands and
+# ``@plugin.on_message`` listeners.
+Event = Message | ReactionAdded | MemberJoined | BotReady
+EVENT_KINDS: dict[str, type[ReactionAdded | MemberJoined | BotReady]] = {
+    cls.kind: cls for cls in (ReactionAdded, MemberJoined, BotReady)
+}
 
 # What the core hands each adapter: call it with every incoming event. It never
 # blocks and never raises; the core owns everything that happens next.

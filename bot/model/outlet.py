@@ -20,6 +20,14 @@ class Outlet(Protocol):
         """Render and post ``reply``; ``reply_to`` is the triggering message, if any."""
         ...
 
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        """Replace a message the bot sent with ``reply``.
+
+        A platform that cannot edit posts ``reply`` as a new message instead and
+        returns its ref, so callers never need to know.
+        """
+        ...
+
     async def react(self, message: Message, emoji: str) -> None:
         """Add ``emoji`` (a Unicode emoji or a platform name like ``thumbsup``) to ``message``."""
         ...

@@ -11,8 +11,20 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from bot.errors import PluginError
 from bot.http import Result, gather
-from bot.model import Card, ChannelRef, CommandInfo, Message, MessageRef, Outlet, Reply, User
+from bot.model import (
+    BotReady,
+    Card,
+    ChannelRef,
+    CommandInfo,
+    Event,
+    Message,
+    MessageRef,
+    Outlet,
+    Reply,
+    User,
+)
 
 T = TypeVar("T")
 
@@ -39,21 +51,23 @@ class Context:
     """Handed to every handler as its first argument.
 
     It speaks the neutral model only; ``ctx.raw`` is the platform payload for the
-    rare case the model leaves something out.
+    rare case the model leaves something out. A command or ``on_message`` handler
+    has ``ctx.message``; an ``on_event`` handler gets its event as ``ctx.event``
+    (and as its second argument).
     """
 
-    __slots__ = ("_log", "command", "event_id", "message", "mount", "outlet", "services")
+    __slots__ = ("_log", "command", "event", "event_id", "mount", "outlet", "services")
 
     def __init__(
         self,
-        message: Message,
+        event: Event,
         outlet: Outlet,
         mount: Mount,
         services: Services,
         command: CommandInfo | None = None,
         event_id: str = "",
     ) -> None:
-        self.message = message
+        self.event = event
         self.outlet = outlet
         self.mount = mount
         self.services = services
@@ -63,22 +77,37 @@ class Context:
 
     # What the handler reads.
     @property
-    def author(self) -> User:
-        """Who sent the message."""
-        return self.message.author
+    def message(self) -> Message:
+        """The message that triggered a command or ``on_message`` handler."""
+        if not isinstance(self.event, Message):
+            raise AttributeError(
+                f"ctx.message: this handler runs on {self.event.kind}, not a message; "
+                "read ctx.event instead"
+            )
+        return self.event
 
     @property
-    def channel(self) -> ChannelRef:
-        return self.message.channel
+    def author(self) -> User | None:
+        """Who sent the message (or reacted, or joined); None for bot_ready."""
+        event = self.event
+        if isinstance(event, Message):
+            return event.author
+        return None if isinstance(event, BotReady) else event.user
+
+    @property
+    def channel(self) -> ChannelRef | None:
+        """Where a reply goes; None when the event happened nowhere in particular."""
+        event = self.event
+        return None if isinstance(event, BotReady) else event.channel
 
     @property
     def platform(self) -> str:
-        return self.message.platform
+        return self.event.platform
 
     @property
     def raw(self) -> Any:
         """The platform's own payload for this event (escape hatch; not portable)."""
-        return self.message.raw
+        return self.event.raw
 
     @property
     def config(self) -> Any:
@@ -98,10 +127,11 @@ class Context:
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
         """A logger tagged with plugin, platform, channel and event id."""
         if self._log is None:
+            channel = self.channel
             extra = {
                 "plugin": self.mount.name,
-                "platform": self.message.platform,
-                "channel": self.message.channel.id,
+                "platform": self.event.platform,
+                "channel": channel.id if channel else "",
                 "event": self.event_id,
             }
             self._log = logging.LoggerAdapter(self.mount.logger, extra)
@@ -117,14 +147,20 @@ class Context:
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
-        return await self.outlet.send(self.message.channel, reply, reply_to=self.message)
+        event = self.event
+        if isinstance(event, Message):
+            return await self.outlet.send(event.channel, reply, reply_to=event)
+        channel = self.channel
+        if channel is None:
+            raise PluginError(f"ctx.reply: a {event.kind} event has no channel; use ctx.send")
+        return await self.outlet.send(channel, reply)
 
     async def send(
         self, channel: str | ChannelRef, value: str | Reply | Card, **options: Any
     ) -> MessageRef:
         """Post to another channel of the same platform (by id or ChannelRef)."""
         if isinstance(channel, str):
-            channel = ChannelRef(self.message.platform, channel)
+            channel = ChannelRef(self.event.platform, channel)
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
@@ -134,9 +170,22 @@ class Context:
         """React to the triggering message with ``emoji``."""
         await self.outlet.react(self.message, emoji)
 
+    async def edit(self, ref: MessageRef, value: str | Reply | Card, **options: Any) -> MessageRef:
+        """Replace a message the bot sent (``ref`` from ``ctx.reply``) with new content.
+
+        Where the platform cannot edit, the new content is posted as a new message.
+        """
+        reply = Reply.of(value)
+        if options:
+            reply = dataclasses.replace(reply, **options)
+        return await self.outlet.edit(ref, reply)
+
     def typing(self) -> AbstractAsyncContextManager[None]:
         """``async with ctx.typing():`` shows a typing indicator while long work runs."""
-        return self.outlet.typing(self.message.channel)
+        channel = self.channel
+        if channel is None:
+            raise PluginError(f"ctx.typing: a {self.event.kind} event has no channel")
+        return self.outlet.typing(channel)
 
     async def gather(
         self, *awaitables: Awaitable[T], limit: int | None = None, timeout: float | None = None

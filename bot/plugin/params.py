@@ -14,7 +14,7 @@ import enum
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -191,6 +191,31 @@ class ArgSpec:
             return args, self._rest_kwargs(text[start:].strip())
         if extra:
             raise UsageError(f"too many arguments: {' '.join(tok for tok, _ in extra)!r}")
+        return args, {}
+
+    def bind(self, options: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Like :meth:`parse`, from values a platform already split by option name
+        (a Discord slash command). Each value is converted as its text would be."""
+        known = {p.option.name for p in self._fixed} | {
+            p.option.name for p in (self._greedy, self._rest) if p is not None
+        }
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UsageError(f"unknown option {unknown[0]!r}")
+        args: list[Any] = []
+        for param in self._fixed:
+            value = options.get(param.option.name)
+            if value is None:
+                if param.option.required:
+                    raise UsageError(f"missing {param.option.name}")
+                args.append(param.default)
+            else:
+                args.append(param.convert(str(value)))
+        if self._greedy is not None:
+            rest = str(options.get(self._greedy.option.name) or "")
+            args.extend(self._greedy.convert(tok) for tok, _ in tokenize(rest))
+        elif self._rest is not None:
+            return args, self._rest_kwargs(str(options.get(self._rest.option.name) or "").strip())
         return args, {}
 
     def _rest_kwargs(self, rest: str) -> dict[str, Any]:

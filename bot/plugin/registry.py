@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from bot.errors import PluginError
-from bot.model import CommandInfo
+from bot.model import EVENT_KINDS, CommandInfo
 from bot.plugin.params import ArgSpec
 
 Handler = Callable[..., Awaitable[None]]
@@ -33,6 +33,15 @@ class Listener:
     """A handler for every message whose text matches ``pattern`` (``re.search``)."""
 
     pattern: re.Pattern[str]
+    func: Handler
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventHandler:
+    """A handler for one neutral event kind: ``async def f(ctx, event)``."""
+
+    kind: str
     func: Handler
     timeout: float | None = None
 
@@ -75,6 +84,7 @@ class Plugin:
         self.config_prefix = self.name.upper().replace("-", "_")
         self.commands: list[Command] = []
         self.listeners: list[Listener] = []
+        self.event_handlers: list[EventHandler] = []
 
     def __repr__(self) -> str:
         return (
@@ -144,6 +154,26 @@ class Plugin:
         def register(func: H) -> H:
             _check_coroutine(func)
             self.listeners.append(Listener(compiled, func, timeout))
+            return func
+
+        return register
+
+    def on_event(self, kind: str, *, timeout: float | None = None) -> Callable[[H], H]:
+        """Run the handler for every event of ``kind`` (``reaction_added``,
+        ``member_joined``, ``bot_ready``); it gets the typed event after the context::
+
+            @plugin.on_event("reaction_added")
+            async def starred(ctx: Context, event: ReactionAdded) -> None: ...
+        """
+        _check_timeout(timeout)
+        if kind not in EVENT_KINDS:
+            known = ", ".join(sorted(EVENT_KINDS))
+            hint = " (use @plugin.on_message)" if kind == "message" else ""
+            raise PluginError(f"unknown event kind {kind!r}{hint}; known: {known}")
+
+        def register(func: H) -> H:
+            _check_coroutine(func)
+            self.event_handlers.append(EventHandler(kind, func, timeout))
             return func
 
         return register
