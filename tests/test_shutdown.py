@@ -15,7 +15,7 @@ from bot import Context, Plugin
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Runtime
-from bot.errors import AdapterError
+from bot.errors import AdapterError, ConfigError
 from bot.model import ChannelRef, Message, MessageRef, Reply, Sink
 from tests.helpers import registry_of
 
@@ -25,17 +25,21 @@ class FailingAdapter:
 
     platform = "failing"
 
-    def __init__(self) -> None:
+    def __init__(self, error: Exception | None = None) -> None:
         self.closed = False
+        self.error = error or AdapterError("cannot connect")
 
     async def run(self, sink: Sink) -> None:
         await asyncio.sleep(0)
-        raise AdapterError("cannot connect")
+        raise self.error
 
     async def send(
         self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
     ) -> MessageRef:
         raise AssertionError("a failed adapter must not be asked to send")
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        raise AssertionError("a failed adapter must not be asked to edit")
 
     async def react(self, message: Message, emoji: str) -> None:
         raise AssertionError("a failed adapter must not be asked to react")
@@ -180,3 +184,17 @@ async def test_run_returns_0_when_the_input_ends() -> None:
     adapter.finish()
     assert await asyncio.wait_for(task, 10) == 0
     assert [s.text for s in adapter.sent] == ["slept 0.1"]
+
+
+async def test_a_rejected_credential_stops_everything_and_is_raised_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rejected = FailingAdapter(ConfigError("DISCORD_TOKEN", "rejected by the platform (401)"))
+    memory = MemoryAdapter()
+    runtime = runtime_for(sleeper(Events()), rejected, memory)
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        await asyncio.wait_for(runtime.run(), 10)  # the memory adapter alone would never end
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "DISCORD_TOKEN" in record.getMessage()
+    assert record.exc_info is None
+    assert rejected.closed

@@ -18,6 +18,7 @@ from bot.adapters.base import Adapter
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.registry import Registry
+from bot.errors import ConfigError
 from bot.http import create_session
 from bot.model import Event
 from bot.plugin import Services
@@ -35,6 +36,7 @@ class Runtime:
         self.dispatcher: Dispatcher | None = None
         self._stop = asyncio.Event()
         self._signals = 0
+        self._config_error: ConfigError | None = None
 
     def request_stop(self) -> None:
         """Begin a graceful shutdown (what SIGTERM does). Twice: skip the grace period."""
@@ -51,7 +53,11 @@ class Runtime:
         self._stop.set()
 
     async def run(self) -> int:
-        """Run until stopped; the process exit code (0, or 1 when every adapter failed)."""
+        """Run until stopped; the process exit code (0, or 1 when every adapter failed).
+
+        An adapter that finds its settings wrong once connected (a token the platform
+        rejects) raises ConfigError: everything stops and it is raised from here.
+        """
         s = self.settings
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
@@ -85,6 +91,8 @@ class Runtime:
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             await self._close_adapters()
+            if self._config_error is not None:
+                raise self._config_error
             failed_all = bool(pumps) and not ended_well and not self._stop.is_set()
             return 1 if failed_all else 0
         finally:
@@ -121,6 +129,12 @@ class Runtime:
             await adapter.run(sink)
         except asyncio.CancelledError:
             raise
+        except ConfigError as exc:
+            # A setting the platform rejected: one line (no traceback) and a full stop.
+            log.error("adapter %s cannot start: %s", adapter.platform, exc)
+            self._config_error = self._config_error or exc
+            self._stop.set()
+            return False
         except Exception as exc:
             log.error("adapter %s failed: %s", adapter.platform, exc, exc_info=exc)
             return False
