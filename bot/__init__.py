@@ -11,19 +11,35 @@ from bot._version import __version__
 from bot.config import Secret
 from bot.errors import BotError, ConfigError, UsageError, UserError
 from bot.http import Result
-from bot.model import Card, ChannelRef, Field, Message, MessageRef, Reply, User
+from bot.model import (
+    BotReady,
+    Card,
+    ChannelRef,
+    Field,
+    MemberJoined,
+    Message,
+    MessageRef,
+    ReactionAdded,
+    Reply,
+    User,
+)
 from bot.plugin import Context, Plugin
+from bot.plugin.guards import Check, check, cooldown, is_admin, is_direct, requires
 
 __all__ = [
     "BotError",
+    "BotReady",
     "Card",
     "ChannelRef",
+    "Check",
     "ConfigError",
     "Context",
     "Field",
+    "MemberJoined",
     "Message",
     "MessageRef",
     "Plugin",
+    "ReactionAdded",
     "Reply",
     "Result",
     "Secret",
@@ -31,4 +47,9 @@ __all__ = [
     "User",
     "UserError",
     "__version__",
+    "check",
+    "cooldown",
+    "is_admin",
+    "is_direct",
+    "requires",
 ]

@@ -2,6 +2,8 @@
 
     python -m bot [run] [--debug] [--strict] [--env-file PATH]
     python -m bot check          validate settings, plugins and adapters, then exit
+    python -m bot plugins        list plugins, their commands, listeners and jobs
+    python -m bot new-plugin X   write plugins/X.py and tests/test_X.py from a template
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -18,10 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import scaffold
 from bot.adapters.base import Adapter
-from bot.config import Settings, load_environ
-from bot.core import Registry, Runtime, load_directory
+from bot.config import Settings, load_environ, split_list
+from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
+from bot.core.loader import LoadFailure, load_plugins
 from bot.errors import ConfigError, PluginError
 from bot.logging import redact, setup_logging
 from bot.model import CommandInfo
@@ -74,19 +78,29 @@ def build_adapter(
 
 
 def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bool) -> Registry:
-    """The built-in help plus every plugin in BOT_PLUGINS_DIR; ``strict`` makes a failure fatal."""
+    """The built-in help plus the chosen plugins (BOT_PLUGINS_DIR, then entry points);
+    ``strict`` makes a plugin that fails to load fatal."""
     registry = Registry()
     registry.add(help_plugin(registry), environ)
-    plugins, failures = load_directory(Path(settings.plugins_dir))
+    registry.origins["help"] = "built in"
+    loaded, failures = load_plugins(
+        Path(settings.plugins_dir),
+        only=split_list(settings.plugins),
+        disabled=split_list(settings.plugins_disabled),
+    )
     if strict and failures:
         raise PluginError(f"plugin {failures[0].name} failed to load: {failures[0].error}")
-    for plugin in plugins:
+    registry.failures += failures
+    for item in loaded:
         try:
-            registry.add(plugin, environ)
+            registry.add(item.plugin, environ)
         except PluginError as exc:
             if strict:
                 raise
-            log.error("plugin %s not loaded: %s", plugin.name, exc)
+            log.error("plugin %s not loaded: %s", item.plugin.name, exc)
+            registry.failures.append(LoadFailure(item.plugin.name, str(exc)))
+        else:
+            registry.origins[item.plugin.name] = item.origin
     return registry
 
 
@@ -195,7 +209,56 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
     return 0
 
 
+def _plugins(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    registry = build_registry(settings, environ, strict=False)
+    print("\n".join(describe_plugins(registry, settings.prefix)))
+    return 1 if registry.failures else 0
+
+
+def describe_plugins(registry: Registry, prefix: str) -> list[str]:
+    """Each plugin with where it came from, its commands, listeners, event handlers and
+    jobs; then the plugins that failed to load, and why."""
+    lines = []
+    for name, plugin in registry.plugins.items():
+        lines.append(f"{name} ({registry.origins.get(name, '?')})")
+        for cmd in plugin.commands:
+            summary = f" — {cmd.info.summary}" if cmd.info.summary else ""
+            lines.append(f"  {cmd.info.usage(prefix)}{summary}")
+        for listener in plugin.listeners:
+            lines.append(f"  on message /{listener.pattern.pattern}/ → {listener.func.__name__}")
+        for handler in plugin.event_handlers:
+            lines.append(f"  on {handler.kind} → {handler.func.__name__}")
+        for job in plugin.jobs:
+            lines.append(f"  {job.trigger.describe()} → {job.func.__name__}")
+    if registry.failures:
+        lines.append("failed to load:")
+        lines += [f"  {f.name}: {f.error}" for f in registry.failures]
+    return lines
+
+
+def _new_plugin(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    written = scaffold.write(args.name, Path(settings.plugins_dir), Path(args.tests_dir))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"try it: printf '!{args.name}\\n' | python -m bot; test it: make test")
+    return 0
+
+
+def _new_plugin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the plugin (and its first command): lowercase, a-z 0-9 _")
+    parser.add_argument("--tests-dir", default="tests", help="where its test goes (default: tests)")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "run": Subcommand("run the bot (the default)", _run),
     "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
+    "plugins": Subcommand(
+        "list the plugins with their commands, listeners and jobs, and any that failed",
+        _plugins,
+    ),
+    "new-plugin": Subcommand(
+        "write plugins/NAME.py and tests/test_NAME.py from a template",
+        _new_plugin,
+        _new_plugin_arguments,
+    ),
 }

@@ -142,6 +142,19 @@ class Settings:
         minimum=0.001,
     )
     ignore_bots: bool = setting("BOT_IGNORE_BOTS", True, "Ignore messages from bots (and itself)")
+    admins: str = setting(
+        "BOT_ADMINS", "", "Admin users as platform:id, comma separated (discord:123,slack:U456)"
+    )
+    plugins: str = setting(
+        "PLUGINS", "", "Comma list of plugins to load (by module or entry point name); empty: all"
+    )
+    plugins_disabled: str = setting("PLUGINS_DISABLED", "", "Comma list of plugins not to load")
+    data_dir: str = setting("DATA_DIR", "data", "Directory for the bot's files (the SQLite store)")
+    storage_url: str = setting(
+        "STORAGE_URL",
+        "",
+        "Plugin store: sqlite:///path.db or memory://; empty: sqlite in DATA_DIR",
+    )
     slow_callback_ms: float = setting(
         "BOT_SLOW_CALLBACK_MS",
         100.0,
@@ -154,6 +167,18 @@ class Settings:
             raise ConfigError(
                 "BOT_PREFIX", f"must be non-empty with no spaces, got {self.prefix!r}"
             )
+        self.admin_ids  # noqa: B018 - validates BOT_ADMINS now, at startup
+
+    @property
+    def admin_ids(self) -> frozenset[tuple[str, str]]:
+        """BOT_ADMINS as (platform, user id) pairs."""
+        pairs = set()
+        for item in split_list(self.admins):
+            platform, sep, user = item.partition(":")
+            if not sep or not platform or not user:
+                raise ConfigError("BOT_ADMINS", f"expected platform:id entries, got {item!r}")
+            pairs.add((platform.lower(), user))
+        return frozenset(pairs)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -169,6 +194,11 @@ class Settings:
 S = typing.TypeVar("S")
 
 
+def split_list(raw: str) -> list[str]:
+    """A comma-separated setting as its non-empty, trimmed items."""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
 def read_settings(cls: type[S], environ: Mapping[str, str]) -> S:
     """Build the dataclass ``cls``, whose fields are declared with :func:`setting`,
     from ``environ``. The framework's, and each adapter's, settings are read so."""
@@ -181,7 +211,7 @@ def read_settings(cls: type[S], environ: Mapping[str, str]) -> S:
             continue
         value = coerce(env, raw, hints[f.name])
         minimum = f.metadata["minimum"]
-        if minimum is not None and not value >= minimum:  # `not >=` also rejects nan
+        if minimum is not None and value is not None and not value >= minimum:  # also nan
             raise ConfigError(env, f"must be at least {minimum:g}, got {raw!r}")
         values[f.name] = value
     return cls(**values)

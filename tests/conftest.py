@@ -32,9 +32,11 @@ def _is_async(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def bot_env() -> dict[str, str]:
-    """An environment for a `python -m bot` child: no proxies, no stray BOT_ settings."""
+def bot_env(tmp_path: Path) -> dict[str, str]:
+    """An environment for a `python -m bot` child: no proxies, no stray BOT_ settings,
+    its data (the SQLite store) in a temporary directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LOG_"))}
+    env["DATA_DIR"] = str(tmp_path / "data")
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(key, None)
     env["PYTHONPATH"] = str(ROOT)

@@ -36,6 +36,7 @@ async def running(
     """
     adapter = adapter or MemoryAdapter()
     registry = registry_of(*plugins, environ=environ)
+    settings.setdefault("storage_url", "memory://")
     runtime = Runtime(replace(Settings(), **settings), registry, [adapter])
     task = asyncio.create_task(runtime.run())
     await adapter.ready()

@@ -12,9 +12,10 @@ from tests.conftest import ROOT
 def test_public_names_are_pinned() -> None:
     assert sorted(bot.__all__) == sorted(
         [
-            "BotError", "Card", "ChannelRef", "ConfigError", "Context", "Field", "Message",
-            "MessageRef", "Plugin", "Reply", "Result", "Secret", "UsageError", "User", "UserError",
-            "__version__",
+            "BotError", "BotReady", "Card", "ChannelRef", "Check", "ConfigError", "Context",
+            "Field", "MemberJoined", "Message", "MessageRef", "Plugin", "ReactionAdded", "Reply",
+            "Result", "Secret", "UsageError", "User", "UserError", "__version__", "check",
+            "cooldown", "is_admin", "is_direct", "requires",
         ]
     )  # fmt: skip
     for name in bot.__all__:

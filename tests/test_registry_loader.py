@@ -34,7 +34,7 @@ def test_registry_routes_names_and_aliases_to_the_owner() -> None:
     registry = Registry()
     registry.add(plugin_with("a", "one", "uno"), {})
     assert registry.commands["one"].mount.name == "a"
-    assert registry.commands["uno"].command is registry.commands["one"].command
+    assert registry.commands["uno"].handler is registry.commands["one"].handler
     assert [info.name for info in registry.infos()] == ["one"]
 
 

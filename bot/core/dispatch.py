@@ -15,11 +15,12 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.core.registry import Registry
+from bot.core.registry import Bound, Registry
 from bot.errors import UsageError, UserError
 from bot.logging import event_id
 from bot.model import BotReady, Event, Invocation, Message, Outlet, ReactionAdded, Reply
 from bot.plugin import Command, Context, EventHandler, Listener, Mount, Services
+from bot.plugin.guards import wait_text
 
 log = logging.getLogger("bot.dispatch")
 
@@ -78,16 +79,13 @@ class Dispatcher:
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._spawn(
-                    self._run(route.command, route.mount, event, outlet, args),
-                    route.command.info.name,
-                )
+                self._spawn(self._run(route, event, outlet, args), route.handler.info.name)
                 matched = True
-        for listener, mount in self._listeners:
-            found = listener.pattern.search(text)
+        for bound in self._listeners:
+            found = bound.handler.pattern.search(text)
             if found is not None:
                 groups = found.groupdict()
-                self._spawn(self._run(listener, mount, event, outlet, groups), mount.name)
+                self._spawn(self._run(bound, event, outlet, groups), bound.mount.name)
                 matched = True
         if not matched and body is not None and (event.mentioned or event.is_direct):
             self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
@@ -98,15 +96,13 @@ class Dispatcher:
         if route is None:
             self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
             return
-        command = route.command
-        self._spawn(self._run(command, route.mount, msg, outlet, inv), command.info.name)
+        self._spawn(self._run(route, msg, outlet, inv), route.handler.info.name)
 
     def _submit_event(self, event: Event, outlet: Outlet) -> None:
         if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
             return
-        for handler, mount in self._events.get(event.kind, ()):
-            name = f"{mount.name}:{event.kind}"
-            self._spawn(self._run(handler, mount, event, outlet, event), name)
+        for bound in self._events.get(event.kind, ()):
+            self._spawn(self._run(bound, event, outlet, event), f"{bound.mount.name}:{event.kind}")
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         # Named after the command or plugin, so asyncio's debug warnings and task
@@ -115,14 +111,14 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(
-        self, handler: AnyHandler, mount: Mount, event: Event, outlet: Outlet, arg: Any
-    ) -> None:
+    async def _run(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any) -> None:
         """One handler, inside the gate, the timeout and the error boundary.
 
         ``arg``: a command's argument text or Invocation, a listener's matched
         groups, or the event itself for an event handler.
         """
+        handler: AnyHandler = bound.handler
+        mount = bound.mount
         eid = f"{next(self._ids):x}"
         event_id.set(eid)
         info = handler.info if isinstance(handler, Command) else None
@@ -131,6 +127,8 @@ class Dispatcher:
             start = time.perf_counter()
             try:
                 async with asyncio.timeout(handler.timeout or self._timeout) as deadline:
+                    if (bound.checks or bound.cooldown) and not await self._allowed(bound, ctx):
+                        return
                     if isinstance(handler, Command):
                         pos, kw = self._arguments(handler, arg)
                         await handler.func(ctx, *pos, **kw)
@@ -151,6 +149,28 @@ class Dispatcher:
                 elapsed = (time.perf_counter() - start) * 1000
                 where = f"{mount.name}.{handler.func.__name__}"
                 log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
+
+    async def _allowed(self, bound: Bound[Any], ctx: Context) -> bool:
+        """Checks, then the cooldown (a refused user spends none); a command answers why not."""
+        command = isinstance(bound.handler, Command)
+        label = self._label(bound.handler, bound.mount)
+        for check in bound.checks:
+            if not await check.predicate(ctx):
+                ctx.log.info("%s refused to %s by a check", label, ctx.author)
+                if command:
+                    await self._answer(ctx, check.refusal.format(command=f"`{label}`"))
+                return False
+        cooldown = bound.cooldown
+        if cooldown is not None:
+            assert ctx.event is not None
+            key = cooldown.key(ctx.event)
+            now = time.monotonic()
+            wait = cooldown.hit(key, now)
+            if wait > 0:
+                if command and cooldown.first_refusal(key, now, wait):
+                    await self._answer(ctx, f"Slow down: try `{label}` again {wait_text(wait)}.")
+                return False
+        return True
 
     @staticmethod
     def _arguments(command: Command, arg: str | Invocation) -> tuple[list[Any], dict[str, Any]]:
@@ -178,6 +198,9 @@ class Dispatcher:
             await self._answer(ctx, f"Sorry, `{what}` failed. The error has been logged.")
 
     async def _answer(self, ctx: Context, text: str) -> None:
+        # Every context the dispatcher builds has its event and outlet.
+        assert ctx.outlet is not None
+        assert ctx.event is not None
         await self._send_safely(ctx.outlet, ctx.event, Reply(text, ephemeral=True))
 
     async def _send_safely(self, outlet: Outlet, event: Event, reply: Reply) -> None:
@@ -207,6 +230,11 @@ class Dispatcher:
             hint = f" Did you mean `{self._prefix}{close[0]}`?" if close else ""
             text = f"I don't know `{name}`.{hint} Try `{self._prefix}help`."
         await self._send_safely(outlet, msg, Reply(text))
+
+    async def idle(self) -> None:
+        """Wait until no handler is running (the test harness's "settled")."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     def close(self) -> None:
         """Stop taking new events; tasks already started go on."""

@@ -1,19 +1,25 @@
-"""Plugins from a directory: each module or package holding one ``Plugin`` object.
+"""Plugins from a directory (each module or package holding one ``Plugin`` object)
+and from installed packages (entry-point group ``botloop.plugins``).
 
 A plugin that fails to import is reported with its name and error and rolled
-back (its modules leave ``sys.modules``); the others still load.
+back (its modules leave ``sys.modules``); the others still load. ``PLUGINS`` and
+``PLUGINS_DISABLED`` choose by name (module or entry-point name) before import,
+so a disabled plugin is never imported at all.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import sys
 import types
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
-from bot.errors import PluginError
+from bot.errors import ConfigError, PluginError
 from bot.plugin import Plugin
 
 log = logging.getLogger("bot.loader")
@@ -24,12 +30,23 @@ log = logging.getLogger("bot.loader")
 PACKAGE = "botloop_plugins"
 
 
+ENTRY_POINT_GROUP = "botloop.plugins"
+
+
 @dataclass(frozen=True, slots=True)
 class LoadFailure:
     """A plugin that did not load, and why (one line)."""
 
     name: str
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A plugin and where it came from (a file, or an installed package's entry point)."""
+
+    plugin: Plugin
+    origin: str
 
 
 def discover(directory: Path) -> list[str]:
@@ -83,14 +100,65 @@ def import_plugin(directory: Path, name: str) -> Plugin:
 
 def load_directory(directory: Path) -> tuple[list[Plugin], list[LoadFailure]]:
     """Every plugin in ``directory``; failures are logged and returned, not raised."""
-    plugins: list[Plugin] = []
-    failures: list[LoadFailure] = []
+    loaded, failures = load_plugins(directory, entry_points=False)
+    return [item.plugin for item in loaded], failures
+
+
+def load_plugins(
+    directory: Path,
+    *,
+    only: Collection[str] = (),
+    disabled: Collection[str] = (),
+    entry_points: bool = True,
+) -> tuple[list[Loaded], list[LoadFailure]]:
+    """Plugins from ``directory``, then from the ``botloop.plugins`` entry points.
+
+    ``only`` (if any) and ``disabled`` select by name before anything is imported;
+    a name in either that matches no plugin raises ConfigError (a typo would
+    otherwise silently run, or silently drop, a plugin).
+    """
+    found: dict[str, Callable[[], Plugin]] = {}
+    origins: dict[str, str] = {}
     for name in discover(directory):
+        found[name] = functools.partial(import_plugin, directory, name)
+        origins[name] = str(directory / name)
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points else ():
+        if ep.name in found:
+            log.warning(
+                "plugin %s: the entry point %s is shadowed by %s",
+                ep.name,
+                ep.value,
+                origins[ep.name],
+            )
+            continue
+        found[ep.name] = functools.partial(_from_entry_point, ep)
+        origins[ep.name] = f"entry point {ep.value}"
+    for variable, names in (("PLUGINS", only), ("PLUGINS_DISABLED", disabled)):
+        unknown = sorted(set(names) - set(found))
+        if unknown:
+            known = ", ".join(sorted(found)) or "none"
+            raise ConfigError(variable, f"no plugin named {', '.join(unknown)} (found: {known})")
+    loaded: list[Loaded] = []
+    failures: list[LoadFailure] = []
+    for name, load in found.items():
+        if (only and name not in only) or name in disabled:
+            log.info("plugin %s not loaded: disabled by settings", name)
+            continue
         try:
-            plugins.append(import_plugin(directory, name))
+            loaded.append(Loaded(load(), origins[name]))
         except (Exception, SystemExit) as exc:
             failures.append(LoadFailure(name, f"{type(exc).__name__}: {exc}"))
             log.error(
                 "plugin %s failed to load: %s: %s", name, type(exc).__name__, exc, exc_info=exc
             )
-    return plugins, failures
+    return loaded, failures
+
+
+def _from_entry_point(ep: metadata.EntryPoint) -> Plugin:
+    """An entry point names a Plugin object or a module that holds one."""
+    target = ep.load()
+    if isinstance(target, Plugin):
+        return target
+    if isinstance(target, types.ModuleType):
+        return plugin_of(target)
+    raise PluginError(f"entry point {ep.value} is neither a Plugin nor a module holding one")

@@ -1,9 +1,12 @@
-"""The Runtime: owns the HTTP session, the adapters and the dispatcher, from start to a
-clean exit.
+"""The Runtime: owns the store, the HTTP session, the adapters, the dispatcher and
+the scheduler, from start to a clean exit.
 
-Shutdown order (SIGINT/SIGTERM, or every adapter finished): stop taking events,
-let in-flight handlers finish within the grace period, cancel the rest, close
-the adapters, close the HTTP session. A second signal skips the grace period.
+Start-up: open the store and the session, run the plugins' setup hooks, start
+the adapters and the scheduled jobs. Shutdown (SIGINT/SIGTERM, or every adapter
+finished) unwinds in reverse: stop taking events, let in-flight handlers and job
+runs finish within the grace period and cancel the rest, run the teardown hooks
+(adapters still open, so a goodbye can be posted), close the adapters, the
+session and the store. A second signal skips the grace period.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from collections.abc import Sequence
 from bot.adapters.base import Adapter
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
+from bot.core.lifespan import job_runner, set_up, tear_down
 from bot.core.registry import Registry
+from bot.core.scheduler import Scheduler
 from bot.errors import ConfigError
 from bot.http import create_session
 from bot.model import Event
 from bot.plugin import Services
+from bot.storage import Store, open_store, storage_url
 
 log = logging.getLogger("bot.runtime")
 
@@ -29,11 +35,21 @@ log = logging.getLogger("bot.runtime")
 class Runtime:
     """Runs the registry's plugins on ``adapters`` in the current event loop."""
 
-    def __init__(self, settings: Settings, registry: Registry, adapters: Sequence[Adapter]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        adapters: Sequence[Adapter],
+        *,
+        store: Store | None = None,
+    ) -> None:
+        """``store``: use this store (the test harness's) instead of opening STORAGE_URL."""
         self.settings = settings
+        self.store = store
         self.registry = registry
         self.adapters = list(adapters)
         self.dispatcher: Dispatcher | None = None
+        self.scheduler: Scheduler | None = None
         self._stop = asyncio.Event()
         self._signals = 0
         self._config_error: ConfigError | None = None
@@ -61,9 +77,17 @@ class Runtime:
         s = self.settings
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
+        store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
         http = create_session(s.name, s.http_timeout)
         try:
-            services = Services(http=http, prefix=s.prefix, bot_name=s.name)
+            services = Services(
+                http=http,
+                prefix=s.prefix,
+                bot_name=s.name,
+                store=store,
+                outlets={a.platform: a for a in self.adapters},
+                admins=s.admin_ids,
+            )
             self.dispatcher = Dispatcher(
                 self.registry,
                 services,
@@ -72,20 +96,30 @@ class Runtime:
                 ignore_bots=s.ignore_bots,
                 debug=s.debug,
             )
+            await set_up(self.registry, services, s.handler_timeout)
+            scheduler = self.scheduler = Scheduler(
+                job_runner(self.registry, services, s.handler_timeout)
+            )
+            for job, _ in self.registry.jobs:
+                scheduler.add(job)
             pumps = [
                 loop.create_task(self._pump(a), name=f"adapter:{a.platform}") for a in self.adapters
             ]
+            scheduler.start()
             log.info(
-                "%s ready: %d plugins, %d commands, adapters: %s",
+                "%s ready: %d plugins, %d commands, %d jobs, adapters: %s",
                 s.name,
                 len(self.registry.plugins),
                 len(list(self.registry.infos())),
+                len(self.registry.jobs),
                 ", ".join(a.platform for a in self.adapters),
             )
             await self._until_stopped_or_done(pumps)
             # A signal bounds the wait by the grace period; when the input simply
             # ended, handlers run to completion (each is bounded by its own timeout).
-            await self._drain(s.shutdown_grace if self._stop.is_set() else None)
+            grace = s.shutdown_grace if self._stop.is_set() else None
+            await asyncio.gather(self._drain(grace), scheduler.stop(s.shutdown_grace))
+            await tear_down(self.registry, services, min(s.handler_timeout, 10))
             ended_well = any(p.done() and not p.cancelled() and p.result() for p in pumps)
             for pump in pumps:
                 pump.cancel()
@@ -97,6 +131,7 @@ class Runtime:
             return 1 if failed_all else 0
         finally:
             await http.close()
+            await store.close()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             log.info("stopped")

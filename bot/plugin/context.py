@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
@@ -25,17 +25,22 @@ from bot.model import (
     Reply,
     User,
 )
+from bot.storage import KeyValue, Store
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What every context shares: the HTTP session and the bot's identity."""
+    """What every context shares: the HTTP session, the store, the adapters by
+    platform (so ``ctx.send`` reaches any of them) and the bot's identity."""
 
     http: aiohttp.ClientSession
     prefix: str
     bot_name: str
+    store: Store | None = None
+    outlets: Mapping[str, Outlet] = field(default_factory=dict)
+    admins: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +58,16 @@ class Context:
     It speaks the neutral model only; ``ctx.raw`` is the platform payload for the
     rare case the model leaves something out. A command or ``on_message`` handler
     has ``ctx.message``; an ``on_event`` handler gets its event as ``ctx.event``
-    (and as its second argument).
+    (and as its second argument). A scheduled job or a setup/teardown hook has no
+    event (``ctx.event`` is None): it posts with ``ctx.send(channel, ...)``.
     """
 
     __slots__ = ("_log", "command", "event", "event_id", "mount", "outlet", "services")
 
     def __init__(
         self,
-        event: Event,
-        outlet: Outlet,
+        event: Event | None,
+        outlet: Outlet | None,
         mount: Mount,
         services: Services,
         command: CommandInfo | None = None,
@@ -80,6 +86,8 @@ class Context:
     def message(self) -> Message:
         """The message that triggered a command or ``on_message`` handler."""
         if not isinstance(self.event, Message):
+            if self.event is None:
+                raise AttributeError("ctx.message: a job or a hook has no message")
             raise AttributeError(
                 f"ctx.message: this handler runs on {self.event.kind}, not a message; "
                 "read ctx.event instead"
@@ -92,22 +100,31 @@ class Context:
         event = self.event
         if isinstance(event, Message):
             return event.author
-        return None if isinstance(event, BotReady) else event.user
+        return None if event is None or isinstance(event, BotReady) else event.user
 
     @property
     def channel(self) -> ChannelRef | None:
         """Where a reply goes; None when the event happened nowhere in particular."""
         event = self.event
-        return None if isinstance(event, BotReady) else event.channel
+        return None if event is None or isinstance(event, BotReady) else event.channel
 
     @property
     def platform(self) -> str:
-        return self.event.platform
+        """The event's platform; empty for a job or a hook."""
+        return self.event.platform if self.event else ""
 
     @property
     def raw(self) -> Any:
         """The platform's own payload for this event (escape hatch; not portable)."""
-        return self.event.raw
+        return self.event.raw if self.event else None
+
+    @property
+    def store(self) -> KeyValue:
+        """This plugin's key-value store (``await ctx.store.set("k", v, ttl=60)``);
+        other plugins' keys are out of its reach."""
+        if self.services.store is None:
+            raise PluginError("ctx.store: this bot runs without a store")
+        return KeyValue(self.services.store, self.mount.name)
 
     @property
     def config(self) -> Any:
@@ -130,7 +147,7 @@ class Context:
             channel = self.channel
             extra = {
                 "plugin": self.mount.name,
-                "platform": self.event.platform,
+                "platform": self.platform,
                 "channel": channel.id if channel else "",
                 "event": self.event_id,
             }
@@ -149,26 +166,48 @@ class Context:
             reply = dataclasses.replace(reply, **options)
         event = self.event
         if isinstance(event, Message):
-            return await self.outlet.send(event.channel, reply, reply_to=event)
+            return await self._outlet().send(event.channel, reply, reply_to=event)
         channel = self.channel
         if channel is None:
-            raise PluginError(f"ctx.reply: a {event.kind} event has no channel; use ctx.send")
-        return await self.outlet.send(channel, reply)
+            what = f"a {event.kind} event" if event else "a job or hook"
+            raise PluginError(f"ctx.reply: {what} has no channel to answer in; use ctx.send")
+        return await self._outlet().send(channel, reply)
 
     async def send(
         self, channel: str | ChannelRef, value: str | Reply | Card, **options: Any
     ) -> MessageRef:
-        """Post to another channel of the same platform (by id or ChannelRef)."""
-        if isinstance(channel, str):
-            channel = ChannelRef(self.event.platform, channel)
+        """Post to a channel: a ChannelRef, ``"platform:id"`` (``"slack:C0123"``, as a
+        setting would hold it), or a bare id on the event's own platform."""
+        target = self._channel(channel)
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
-        return await self.outlet.send(channel, reply)
+        return await self._outlet(target.platform).send(target, reply)
+
+    def _channel(self, channel: str | ChannelRef) -> ChannelRef:
+        if isinstance(channel, ChannelRef):
+            return channel
+        platform, sep, ident = channel.partition(":")
+        if sep and platform in self.services.outlets:
+            return ChannelRef(platform, ident)
+        if self.event is not None:
+            return ChannelRef(self.event.platform, channel)
+        if len(self.services.outlets) == 1:
+            return ChannelRef(next(iter(self.services.outlets)), channel)
+        raise PluginError(f"ctx.send: say which platform {channel!r} is on, as platform:id")
+
+    def _outlet(self, platform: str | None = None) -> Outlet:
+        """The adapter for ``platform``, by default the one the event came from."""
+        if self.outlet is not None and platform in (None, self.outlet.platform):
+            return self.outlet
+        outlet = self.services.outlets.get(platform) if platform else None
+        if outlet is None:
+            raise PluginError(f"no adapter for platform {platform!r} is running")
+        return outlet
 
     async def react(self, emoji: str) -> None:
         """React to the triggering message with ``emoji``."""
-        await self.outlet.react(self.message, emoji)
+        await self._outlet().react(self.message, emoji)
 
     async def edit(self, ref: MessageRef, value: str | Reply | Card, **options: Any) -> MessageRef:
         """Replace a message the bot sent (``ref`` from ``ctx.reply``) with new content.
@@ -178,14 +217,14 @@ class Context:
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
-        return await self.outlet.edit(ref, reply)
+        return await self._outlet(ref.channel.platform).edit(ref, reply)
 
     def typing(self) -> AbstractAsyncContextManager[None]:
         """``async with ctx.typing():`` shows a typing indicator while long work runs."""
         channel = self.channel
         if channel is None:
-            raise PluginError(f"ctx.typing: a {self.event.kind} event has no channel")
-        return self.outlet.typing(channel)
+            raise PluginError("ctx.typing: this handler has no channel")
+        return self._outlet().typing(channel)
 
     async def gather(
         self, *awaitables: Awaitable[T], limit: int | None = None, timeout: float | None = None

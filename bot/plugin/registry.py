@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 from bot.errors import PluginError
 from bot.model import EVENT_KINDS, CommandInfo
 from bot.plugin.params import ArgSpec
+from bot.plugin.schedule import Cron, Every, Job
 
 Handler = Callable[..., Awaitable[None]]
 H = TypeVar("H", bound=Handler)
@@ -85,10 +86,14 @@ class Plugin:
         self.commands: list[Command] = []
         self.listeners: list[Listener] = []
         self.event_handlers: list[EventHandler] = []
+        self.jobs: list[Job] = []
+        self.setup_hooks: list[Handler] = []
+        self.teardown_hooks: list[Handler] = []
 
     def __repr__(self) -> str:
         return (
-            f"<Plugin {self.name}: {len(self.commands)} commands, {len(self.listeners)} listeners>"
+            f"<Plugin {self.name}: {len(self.commands)} commands, {len(self.listeners)} listeners,"
+            f" {len(self.event_handlers)} event handlers, {len(self.jobs)} jobs>"
         )
 
     @overload
@@ -177,3 +182,62 @@ class Plugin:
             return func
 
         return register
+
+    def every(
+        self,
+        *,
+        seconds: float = 0,
+        minutes: float = 0,
+        hours: float = 0,
+        first: float | None = None,
+        timeout: float | None = None,
+    ) -> Callable[[H], H]:
+        """Run ``async def job(ctx)`` every so often, from startup to shutdown::
+
+            @plugin.every(minutes=5)
+            async def poll(ctx: Context) -> None:
+                await ctx.send(ctx.config.channel, "still here")
+
+        ``first``: seconds before the first run (default: one interval). A run still
+        going at the next tick makes that tick skip; an error is logged and the job
+        carries on.
+        """
+        interval = seconds + 60 * minutes + 3600 * hours
+        if not interval > 0:
+            raise PluginError("@plugin.every needs a positive interval")
+        return self._job(Every(interval, first=first), timeout)
+
+    def cron(self, expression: str, *, timeout: float | None = None) -> Callable[[H], H]:
+        """Run ``async def job(ctx)`` on a cron schedule, in UTC::
+
+            @plugin.cron("0 9 * * mon-fri")
+            async def standup(ctx: Context) -> None: ...
+
+        The cron subset is documented in :mod:`bot.plugin.schedule`; a malformed
+        expression fails here, at load time.
+        """
+        return self._job(Cron(expression), timeout)
+
+    def _job(self, trigger: Every | Cron, timeout: float | None) -> Callable[[H], H]:
+        _check_timeout(timeout)
+
+        def register(func: H) -> H:
+            _check_coroutine(func)
+            name = f"{self.name}.{func.__name__}"
+            self.jobs.append(Job(name, trigger, func, timeout))
+            return func
+
+        return register
+
+    def setup(self, func: H) -> H:
+        """Run ``async def setup(ctx)`` once at startup, before any event; an exception
+        there unloads the plugin (logged) and the others go on."""
+        _check_coroutine(func)
+        self.setup_hooks.append(func)
+        return func
+
+    def teardown(self, func: H) -> H:
+        """Run ``async def teardown(ctx)`` once at shutdown, after the last handler."""
+        _check_coroutine(func)
+        self.teardown_hooks.append(func)
+        return func

@@ -1,0 +1,68 @@
+"""Plugins' setup and teardown hooks, and the runs of their scheduled jobs.
+
+Hooks and jobs get a Context with no event: they reach the store, the HTTP
+session, their settings and their logger, and post with ``ctx.send``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core.registry import Registry
+from bot.logging import event_id
+from bot.plugin import Context, Mount, Services
+from bot.plugin.schedule import Job
+
+log = logging.getLogger("bot.lifespan")
+
+_ids = itertools.count(1)
+
+
+def _context(mount: Mount, services: Services, label: str) -> Context:
+    eid = f"{label}-{next(_ids):x}"
+    event_id.set(eid)
+    return Context(None, None, mount, services, None, eid)
+
+
+async def set_up(registry: Registry, services: Services, timeout: float) -> None:
+    """Run every plugin's setup hooks in load order; a plugin whose setup fails is
+    unloaded (logged with its traceback) and the others go on."""
+    for name, plugin in list(registry.plugins.items()):
+        mount = registry.mounts[name]
+        for hook in plugin.setup_hooks:
+            try:
+                async with asyncio.timeout(timeout):
+                    await hook(_context(mount, services, "setup"))
+            except Exception as exc:
+                log.error("plugin %s unloaded: its setup failed: %s", name, exc, exc_info=exc)
+                registry.remove(name)
+                break
+
+
+async def tear_down(registry: Registry, services: Services, timeout: float) -> None:
+    """Run every plugin's teardown hooks in reverse load order; failures are logged."""
+    for name, plugin in reversed(list(registry.plugins.items())):
+        mount = registry.mounts[name]
+        for hook in plugin.teardown_hooks:
+            try:
+                async with asyncio.timeout(timeout):
+                    await hook(_context(mount, services, "teardown"))
+            except Exception as exc:
+                log.error("plugin %s: teardown failed: %s", name, exc, exc_info=exc)
+
+
+def job_runner(
+    registry: Registry, services: Services, default_timeout: float
+) -> Callable[[Job], Awaitable[None]]:
+    """What the scheduler calls for one run of a job: a fresh context, inside a timeout."""
+    mounts = {id(job): mount for job, mount in registry.jobs}
+
+    async def run(job: Job) -> None:
+        ctx = _context(mounts[id(job)], services, "job")
+        async with asyncio.timeout(job.timeout or default_timeout):
+            await job.func(ctx)
+
+    return run

@@ -1,0 +1,84 @@
+"""An in-memory :class:`~bot.storage.base.Store` for tests and the plugin test harness.
+
+It keeps JSON text like the SQLite store, so a plugin sees the same values (and
+the same errors) from both. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.storage.base import PURGE_EVERY, Clock, check_name, decode, encode, expiry, live
+
+
+class MemoryStore:
+    """A dict per namespace of ``key -> (json text, expires_at or None)``."""
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._data: dict[str, dict[str, tuple[str, float | None]]] = {}
+        self._closed = False
+        self._next_purge = clock() + PURGE_EVERY
+
+    async def get(self, namespace: str, key: str, default: Any = None) -> Any:
+        entry = self._entry(namespace, key)
+        return default if entry is None else decode(entry[0])
+
+    async def set(self, namespace: str, key: str, value: Any, *, ttl: float | None = None) -> None:
+        self._check(namespace, key)
+        now = self._clock()
+        entry = (encode(key, value), expiry(ttl, now))
+        self._data.setdefault(namespace, {})[key] = entry
+        if now >= self._next_purge:
+            await self.purge()
+
+    async def delete(self, namespace: str, key: str) -> bool:
+        existed = self._entry(namespace, key) is not None
+        self._data.get(namespace, {}).pop(key, None)
+        return existed
+
+    async def keys(self, namespace: str, prefix: str = "") -> list[str]:
+        self._check(namespace, prefix)
+        now = self._clock()
+        entries = self._data.get(namespace, {})
+        return sorted(
+            k for k, (_, exp) in entries.items() if k.startswith(prefix) and live(exp, now)
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+
+    async def purge(self) -> int:
+        """Drop every expired entry now; the number dropped."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        now = self._clock()
+        dropped = 0
+        for namespace, entries in list(self._data.items()):
+            for key in [k for k, (_, exp) in entries.items() if not live(exp, now)]:
+                del entries[key]
+                dropped += 1
+            if not entries:
+                del self._data[namespace]
+        self._next_purge = now + PURGE_EVERY
+        return dropped
+
+    def _entry(self, namespace: str, key: str) -> tuple[str, float | None] | None:
+        """The live entry of ``key``; an expired one is dropped on the way."""
+        self._check(namespace, key)
+        entries = self._data.get(namespace, {})
+        entry = entries.get(key)
+        if entry is not None and not live(entry[1], self._clock()):
+            del entries[key]
+            return None
+        return entry
+
+    def _check(self, namespace: str, key: str) -> None:
+        if self._closed:
+            raise RuntimeError("store is closed")
+        check_name("namespace", namespace)
+        check_name("key", key)
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(namespaces={len(self._data)})"

@@ -1,0 +1,153 @@
+"""``Harness``: run plugins offline, through the real runtime, and read their replies."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from bot.adapters.memory import MemoryAdapter, Sent
+from bot.config import Settings
+from bot.core import Registry, Runtime
+from bot.core.builtins import help_plugin
+from bot.errors import PluginError
+from bot.model import ChannelRef, Event, Invocation, MessageRef, Reply, User
+from bot.plugin import Plugin
+from bot.storage import KeyValue, MemoryStore
+
+
+class Harness:
+    """The real Runtime and dispatcher on an in-memory adapter and store: no network,
+    no credentials, the same code path as production. ::
+
+        async with Harness(plugin, env={"WEATHER_UNITS": "imperial"}) as bot:
+            assert await bot.ask("!greet Ada") == "Hello, **Ada**!"
+
+    Every call that delivers something (:meth:`say`, :meth:`invoke`, :meth:`emit`,
+    :meth:`run_job`) returns once every handler it started has finished, with
+    the replies sent meanwhile. ``settings`` override framework settings by field
+    name (``prefix="?"``, ``admins="test:u1"``).
+    """
+
+    def __init__(
+        self,
+        *plugins: Plugin,
+        env: Mapping[str, str] | None = None,
+        platform: str = "test",
+        user: User | None = None,
+        **settings: Any,
+    ) -> None:
+        self.adapter = MemoryAdapter(platform)
+        self.user = user or self.adapter.user
+        self.store = MemoryStore()
+        self.registry = Registry()
+        self.registry.add(help_plugin(self.registry), {})
+        for plugin in plugins:
+            self.registry.add(plugin, env or {})
+        settings.setdefault("shutdown_grace", 5.0)
+        self.runtime = Runtime(
+            dataclasses.replace(Settings(), **settings),
+            self.registry,
+            [self.adapter],
+            store=self.store,
+        )
+        self._task: asyncio.Task[int] | None = None
+
+    async def __aenter__(self) -> Harness:
+        self._task = asyncio.get_running_loop().create_task(self.runtime.run(), name="harness")
+        ready = asyncio.ensure_future(self.adapter.ready())
+        await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():  # the runtime ended before the adapter started: say why
+            ready.cancel()
+            self._task.result()
+            raise PluginError("the runtime stopped before it started")
+        await self.settle()  # bot_ready handlers
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.adapter.finish()
+        if self._task is not None:
+            code = await self._task
+            if code != 0 and kind is None:
+                raise AssertionError(f"the runtime exited with code {code}")
+
+    # Deliver
+
+    async def say(
+        self,
+        text: str,
+        *,
+        user: User | None = None,
+        channel: str | ChannelRef | None = None,
+        mentioned: bool = False,
+        direct: bool = False,
+    ) -> list[Sent]:
+        """Post ``text`` as ``user`` and return the replies once every handler finished."""
+        if isinstance(channel, str):
+            channel = ChannelRef(self.adapter.platform, channel)
+        before = len(self.adapter.sent)
+        self.adapter.say(
+            text, user=user or self.user, channel=channel, mentioned=mentioned, is_direct=direct
+        )
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def ask(self, text: str, **options: Any) -> str:
+        """The text of the one reply to ``text``; fails the test on none or several."""
+        replies = await self.say(text, **options)
+        if len(replies) != 1:
+            shown = [r.text for r in replies]
+            raise AssertionError(f"expected one reply to {text!r}, got {len(replies)}: {shown}")
+        return replies[0].text
+
+    async def invoke(self, command: str, args: str = "", *, user: User | None = None) -> list[Sent]:
+        """Run ``command`` as a slash command does (``/weather Paris``)."""
+        before = len(self.adapter.sent)
+        text = f"/{command} {args}".strip()
+        self.adapter.say(text, user=user or self.user, invocation=Invocation(command, args))
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def emit(self, event: Event) -> list[Sent]:
+        """Deliver a neutral event (ReactionAdded, MemberJoined…) and return the replies."""
+        before = len(self.adapter.sent)
+        self.adapter.emit(event)
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def run_job(self, name: str) -> list[Sent]:
+        """Run the scheduled job ``name`` (``plugin.function``) once now."""
+        if self.runtime.scheduler is None:
+            raise RuntimeError("the harness is not running")
+        before = len(self.adapter.sent)
+        await self.runtime.scheduler.run_now(name)
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def settle(self) -> None:
+        """Wait until no handler is running."""
+        if self.runtime.dispatcher is not None:
+            await self.runtime.dispatcher.idle()
+
+    # Read
+
+    @property
+    def sent(self) -> list[Sent]:
+        """Every reply so far, in order."""
+        return self.adapter.sent
+
+    @property
+    def edits(self) -> list[tuple[MessageRef, Reply]]:
+        return self.adapter.edits
+
+    @property
+    def reactions(self) -> list[tuple[Any, str]]:
+        return self.adapter.reactions
+
+    def store_of(self, plugin: str) -> KeyValue:
+        """The store plugin ``plugin`` sees as ``ctx.store``, to seed or inspect."""
+        return KeyValue(self.store, plugin)
