@@ -2,6 +2,7 @@
 
     python -m bot [run] [--debug] [--strict] [--env-file PATH]
     python -m bot check          validate settings, plugins and adapters, then exit
+    python -m bot discord-invite print the URL that adds the Discord bot to a server
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.base import Adapter
+from bot.adapters.discord.settings import DiscordSettings
 from bot.config import Settings, load_environ
 from bot.core import Registry, Runtime, load_directory
 from bot.core.builtins import help_plugin
@@ -45,6 +47,11 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "bot.adapters.console:ConsoleAdapter",
         configured=lambda env: False,  # never auto-selected next to a platform
         build=lambda cls, s, env, commands: cls(bot_name=s.name),
+    ),
+    "discord": AdapterEntry(
+        "bot.adapters.discord.adapter:DiscordAdapter",
+        configured=lambda env: bool(env.get("DISCORD_TOKEN", "").strip()),
+        build=lambda cls, s, env, commands: cls(DiscordSettings.from_env(env), commands),
     ),
 }
 
@@ -195,7 +202,24 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
     return 0
 
 
+def _discord_invite(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+) -> int:
+    from bot.adapters.discord.invite import invite_url
+
+    discord = DiscordSettings.from_env(environ)
+    if not discord.token and not discord.application_id:
+        raise ConfigError(
+            "DISCORD_TOKEN", "is needed (or DISCORD_APPLICATION_ID) for the invite URL"
+        )
+    print(invite_url(discord.app_id()))
+    return 0
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "run": Subcommand("run the bot (the default)", _run),
     "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
+    "discord-invite": Subcommand(
+        "print the URL that adds the Discord bot to a server", _discord_invite
+    ),
 }
