@@ -92,6 +92,9 @@ class DiscordAdapter:
 
     def _build_client(self) -> discord.Client:
         s = self._settings
+        # A chat bot uses no voice: silence discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         options: dict[str, Any] = {
             "intents": intents_for(s),
             "allowed_mentions": mentions_of(Reply()),  # safe default for every send
