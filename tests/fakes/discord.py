@@ -349,6 +349,7 @@ class FakeDiscord:
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
         }
         await self.dispatch("INTERACTION_CREATE", data)
         return iid, token
