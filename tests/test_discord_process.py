@@ -47,6 +47,7 @@ async def test_a_token_discord_rejects_stops_with_exit_2_and_one_line(
     bot_env |= fake.environ(DISCORD_TOKEN=make_token(123456789))  # well formed, not the bot's
     code, out, err = await run_bot_async(bot_env)
     assert code == 2, err
+    assert out == ""
     assert err.strip().splitlines()[-1] == (
         "botloop: configuration error: DISCORD_TOKEN: rejected by Discord (401 Unauthorized)"
     )
@@ -78,7 +79,8 @@ def test_discord_chosen_without_a_token_names_the_variable(bot_env: dict[str, st
     proc = run_bot(bot_env, "")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
-        "botloop: configuration error: DISCORD_TOKEN: is required for the discord adapter but not set"
+        "botloop: configuration error: DISCORD_TOKEN: "
+        "is required for the discord adapter but not set"
     )
 
 
@@ -132,6 +134,8 @@ def test_discord_invite_without_token_or_id_names_the_variable(bot_env: dict[str
     bot_env.pop("DISCORD_TOKEN", None)
     proc = run_bot(bot_env, "", "discord-invite")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].startswith(
-        "botloop: configuration error: DISCORD_TOKEN: is needed"
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith("botloop: configuration error: DISCORD_TOKEN: is needed")
     )

@@ -58,7 +58,10 @@ async def test_commands_are_registered_globally_from_the_signatures(fake: FakeDi
         ("unit", 3, False),
         ("more", 3, False),  # *more: one free-text option
     ]
-    assert cmd["options"][2]["choices"] == [{"name": "c", "value": "c"}, {"name": "f", "value": "f"}]
+    assert cmd["options"][2]["choices"] == [
+        {"name": "c", "value": "c"},
+        {"name": "f", "value": "f"},
+    ]
     assert by_name["twice"]["options"][0]["type"] == 5  # boolean
     assert by_name["slow"]["options"][0]["type"] == 10  # number
 
