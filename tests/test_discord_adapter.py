@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import Card, Context, Field, Plugin, Reply
+from bot.adapters.discord.adapter import DiscordAdapter
+from bot.adapters.discord.settings import DiscordSettings
+from bot.errors import ConfigError
 from bot.model import BotReady, MemberJoined, ReactionAdded
 from tests.discord_helpers import discord_bot
 from tests.fakes.discord import (
@@ -19,6 +22,7 @@ from tests.fakes.discord import (
     OTHER_BOT,
     THREAD_ID,
     FakeDiscord,
+    make_token,
 )
 
 MESSAGES = rf"/channels/{CHANNEL_ID}/messages"
@@ -298,3 +302,64 @@ async def test_a_member_join_reaches_member_joined_with_the_members_intent(
     assert isinstance(event, MemberJoined)
     assert event.user.id == BOB["id"] and event.channel is None
     assert fake.identifies[0]["intents"] & (1 << 1)  # GUILD_MEMBERS asked for
+
+
+async def test_reply_thread_true_starts_a_thread_on_the_message(fake: FakeDiscord) -> None:
+    plugin = Plugin("threads")
+
+    @plugin.command(help="Answer in a thread")
+    async def discuss(ctx: Context) -> None:
+        await ctx.reply("let's talk here", thread=True)
+
+    async with discord_bot(fake, plugin):
+        mid = await fake.say("!discuss")
+        (start,) = await fake.wait_requests("POST", rf"{MESSAGES}/{mid}/threads")
+        (post,) = await fake.wait_requests("POST", r"/channels/\d+/messages")
+    assert start.json["name"] == "!discuss"
+    assert post.path != MESSAGES.replace("\\", "")  # posted in the new thread, not the channel
+    assert post.json["content"] == "let's talk here"
+    assert "message_reference" not in post.json
+
+
+async def test_sharded_settings_identify_with_the_shard(fake: FakeDiscord) -> None:
+    async with discord_bot(fake, weather(), environ={"DISCORD_SHARD_COUNT": "1"}):
+        await fake.say("!weather Shardville")
+        (post,) = await fake.wait_requests("POST", MESSAGES)
+    assert fake.identifies[0]["shard"] == [0, 1]
+    assert post.json["content"] == "Shardville: sunny for 1 day(s)"
+
+
+# --- Settings Discord refuses ---------------------------------------------------------------
+
+
+def bare_adapter(fake: FakeDiscord, **environ: str) -> DiscordAdapter:
+    return DiscordAdapter(DiscordSettings.from_env(fake.environ(**environ)), ready_timeout=0.05)
+
+
+async def test_a_rejected_token_is_a_config_error_from_run(fake: FakeDiscord) -> None:
+    adapter = bare_adapter(fake, DISCORD_TOKEN=make_token(42))
+    try:
+        with pytest.raises(ConfigError) as caught:
+            await asyncio.wait_for(adapter.run(lambda event: None), 10)
+    finally:
+        await adapter.close()
+    assert str(caught.value) == "DISCORD_TOKEN: rejected by Discord (401 Unauthorized)"
+    assert not fake.gateway_queries  # never got as far as the gateway
+
+
+@pytest.mark.parametrize(
+    ("members", "variable", "named"),
+    [("0", "DISCORD_TOKEN", "Message Content"), ("1", "DISCORD_MEMBERS_INTENT", "Server Members")],
+)
+async def test_privileged_intents_refused_is_a_config_error_naming_them(
+    fake: FakeDiscord, members: str, variable: str, named: str
+) -> None:
+    fake.refuse_privileged = True
+    adapter = bare_adapter(fake, DISCORD_MEMBERS_INTENT=members)
+    try:
+        with pytest.raises(ConfigError) as caught:
+            await asyncio.wait_for(adapter.run(lambda event: None), 10)
+    finally:
+        await adapter.close()
+    assert caught.value.variable == variable
+    assert named in caught.value.problem and "developer portal" in caught.value.problem

@@ -117,6 +117,9 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self.gateway_queries: list[dict[str, str]] = []
         self.heartbeats = 0
+        # Close IDENTIFY with 4014 "Disallowed intent(s)", as Discord does when the
+        # portal has not enabled a privileged intent the bot asks for.
+        self.refuse_privileged = False
         self._session_events = 0  # READY or RESUMED sent
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # None: global
         self._history: list[dict[str, Any]] = []  # dispatches of the current session
@@ -233,6 +236,9 @@ class FakeDiscord:
             self.identifies.append(data)
             if data.get("token") != self.token:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
+                return
+            if self.refuse_privileged:
+                await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
                 return
             await self._start_session(conn, data)
         elif op == 6:  # RESUME

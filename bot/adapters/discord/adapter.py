@@ -273,10 +273,16 @@ class DiscordAdapter:
                 return MessageRef(channel, ident)
         target: discord.abc.Messageable = self._messageable(channel)
         reference = None
-        if reply_to is not None and reply_to.platform == self.platform and reply_to.id:
-            if reply.thread and reply_to.thread is None and not reply_to.is_direct:
-                target = await self._start_thread(channel, reply_to)
-                channel = ChannelRef(self.platform, channel.id, thread=str(target.id))
+        if (
+            reply_to is not None
+            and reply_to.invocation is None
+            and reply_to.platform == self.platform
+        ):
+            trigger = reply_to.raw
+            if reply.thread and isinstance(trigger, discord.Message) and trigger.guild is not None:
+                if not isinstance(trigger.channel, discord.Thread):
+                    target = await self._start_thread(trigger)
+                    channel = ChannelRef(self.platform, channel.id, thread=str(target.id))
             else:
                 reference = discord.MessageReference(
                     message_id=int(reply_to.id),
@@ -296,10 +302,9 @@ class DiscordAdapter:
         assert first is not None
         return MessageRef(channel, str(first.id))
 
-    async def _start_thread(self, channel: ChannelRef, trigger: Message) -> discord.Thread:
-        message = self._messageable(channel).get_partial_message(int(trigger.id))
-        name = (trigger.text.strip() or "reply")[:100]  # thread names: 1–100 characters
-        return await message.create_thread(name=name)
+    async def _start_thread(self, trigger: discord.Message) -> discord.Thread:
+        name = (trigger.content.strip() or "reply")[:100]  # thread names: 1–100 characters
+        return await trigger.create_thread(name=name)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
         responder = self._sent_by.get(ref.id)
