@@ -4,6 +4,7 @@ wrong token, no discord import when Discord is not configured, the invite URL.""
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.fakes.discord import APP_ID, FakeDiscord, make_token
+from tests.fakes.discord import APP_ID, CHANNEL_ID, FakeDiscord, make_token
 from tests.test_process import run_bot
 
 
@@ -54,6 +55,30 @@ async def test_a_token_discord_rejects_stops_with_exit_2_and_one_line(
     assert "Traceback" not in err
     assert make_token(123456789) not in err  # the token itself never shows
     assert fake.requests_to("GET", "/users/@me")  # it was Discord that said no
+
+
+async def test_python_m_bot_answers_on_discord_and_stops_cleanly_on_sigterm(
+    fake: FakeDiscord, bot_env: dict[str, str]
+) -> None:
+    bot_env |= fake.environ()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=bot_env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await fake.wait_session(timeout=20)
+        await fake.say("!ping")
+        (post,) = await fake.wait_requests("POST", rf"/channels/{CHANNEL_ID}/messages")
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert post.json["content"].startswith("pong")
+    assert "has connected to Gateway" in err.decode()
+    assert fake.token not in err.decode()
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from bot.model import Reply
 
 log = logging.getLogger("bot.adapters.discord")
 
+DEFER_TIMEOUT = 5.0
+
 
 def mentions_of(reply: Reply) -> discord.AllowedMentions:
     policy = allowed_mentions(reply)
@@ -67,9 +69,11 @@ class Responder:
             if self.interaction.response.is_done():
                 return
             try:
-                await self.interaction.response.defer(thinking=True)
-            except discord.HTTPException as exc:
-                log.warning("could not defer interaction %s: %s", self.interaction.id, exc)
+                # Bounded: a defer later than Discord's 3 s is useless anyway.
+                async with asyncio.timeout(DEFER_TIMEOUT):
+                    await self.interaction.response.defer(thinking=True)
+            except Exception as exc:  # a task nobody awaits: log here or lose it
+                log.warning("could not defer interaction %s: %r", self.interaction.id, exc)
                 return
             self._deferred = True
             log.debug("interaction %s deferred after %g s", self.interaction.id, delay)
