@@ -104,13 +104,13 @@ async def test_a_slow_handler_is_deferred_then_its_reply_fills_the_response(
     fake: FakeDiscord,
 ) -> None:
     async with discord_bot(fake, forecast()):
-        iid, token = await fake.interact("slow", {"seconds": DEFER_AFTER * 3})
+        iid, token = await fake.interact("slow", {"seconds": DEFER_AFTER * 2})
         (callback,) = await fake.wait_requests("POST", rf"/interactions/{iid}/{token}/callback")
         assert callback.json["type"] == 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…"
         (edit,) = await fake.wait_requests(
             "PATCH", rf"/webhooks/{APP_ID}/{token}/messages/@original"
         )
-    assert edit.json["content"] == f"done after {DEFER_AFTER * 3:g}"
+    assert edit.json["content"] == f"done after {DEFER_AFTER * 2:g}"
 
 
 async def test_a_bad_argument_answers_the_usage_ephemerally(fake: FakeDiscord) -> None:
@@ -141,7 +141,7 @@ async def test_an_ephemeral_reply_after_a_defer_replaces_the_public_placeholder(
 
     @plugin.command(help="Slow and private")
     async def quiet(ctx: Context) -> None:
-        await asyncio.sleep(DEFER_AFTER * 3)
+        await asyncio.sleep(DEFER_AFTER * 2)
         await ctx.reply(Reply("psst", ephemeral=True))
 
     async with discord_bot(fake, plugin):
