@@ -4,6 +4,7 @@
     python -m bot check          validate settings, plugins and adapters, then exit
     python -m bot plugins        list plugins, their commands, listeners and jobs
     python -m bot new-plugin X   write plugins/X.py and tests/test_X.py from a template
+    python -m bot discord-invite print the URL that adds the Discord bot to a server
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from bot import scaffold
 from bot.adapters.base import Adapter
+from bot.adapters.discord.settings import DiscordSettings
 from bot.config import Settings, load_environ, split_list
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
@@ -49,6 +51,11 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "bot.adapters.console:ConsoleAdapter",
         configured=lambda env: False,  # never auto-selected next to a platform
         build=lambda cls, s, env, commands: cls(bot_name=s.name),
+    ),
+    "discord": AdapterEntry(
+        "bot.adapters.discord.adapter:DiscordAdapter",
+        configured=lambda env: bool(env.get("DISCORD_TOKEN", "").strip()),
+        build=lambda cls, s, env, commands: cls(DiscordSettings.from_env(env), commands),
     ),
 }
 
@@ -209,6 +216,20 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
     return 0
 
 
+def _discord_invite(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+) -> int:
+    from bot.adapters.discord.invite import invite_url
+
+    discord = DiscordSettings.from_env(environ)
+    if not discord.token and not discord.application_id:
+        raise ConfigError(
+            "DISCORD_TOKEN", "is needed (or DISCORD_APPLICATION_ID) for the invite URL"
+        )
+    print(invite_url(discord.app_id()))
+    return 0
+
+
 def _plugins(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
     registry = build_registry(settings, environ, strict=False)
     print("\n".join(describe_plugins(registry, settings.prefix)))
@@ -260,5 +281,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "write plugins/NAME.py and tests/test_NAME.py from a template",
         _new_plugin,
         _new_plugin_arguments,
+    ),
+    "discord-invite": Subcommand(
+        "print the URL that adds the Discord bot to a server", _discord_invite
     ),
 }

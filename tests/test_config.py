@@ -10,6 +10,7 @@ from typing import Literal
 
 import pytest
 
+from bot.adapters.discord.settings import DiscordSettings
 from bot.config import (
     PluginConfig,
     Secret,
@@ -17,11 +18,15 @@ from bot.config import (
     load_environ,
     load_plugin_config,
     parse_bool,
+    read_settings,
     secrets_of,
+    variables_of,
 )
 from bot.errors import ConfigError
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
+# Every settings dataclass an operator may set: the framework's and each adapter's.
+SETTINGS_CLASSES: list[type] = [Settings, DiscordSettings]
 
 
 @dataclass(frozen=True)
@@ -130,13 +135,15 @@ def _example_assignments() -> dict[str, str]:
 
 def test_env_example_mentions_every_setting() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
-    missing = {name for name, _ in Settings.variables()} - set(_example_assignments())
+    declared = {name for cls in SETTINGS_CLASSES for name, _ in variables_of(cls)}
+    missing = declared - set(_example_assignments())
     assert not missing, f".env.example does not mention {sorted(missing)}"
 
 
 def test_env_example_values_are_valid_settings() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
-    Settings.from_env(_example_assignments())  # raises ConfigError on a bad value
+    for cls in SETTINGS_CLASSES:
+        read_settings(cls, _example_assignments())  # raises ConfigError on a bad value
 
 
 # --- parse_bool ----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ async def chat(stdin: bytes, *, interactive: bool = False, bot_name: str = "botl
     adapter = ConsoleAdapter(
         bot_name=bot_name, stdin=io.BytesIO(stdin), stdout=out, interactive=interactive
     )
-    runtime = Runtime(Settings(), registry_of(chatter()), [adapter])
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(chatter()), [adapter])
     assert await runtime.run() == 0
     return out.getvalue()
 

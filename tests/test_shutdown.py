@@ -91,6 +91,7 @@ def sleeper(events: Events) -> Plugin:
 
 
 def runtime_for(plugin: Plugin, *adapters: object, **settings: object) -> Runtime:
+    settings.setdefault("storage_url", "memory://")
     return Runtime(replace(Settings(), **settings), registry_of(plugin), adapters)  # type: ignore[arg-type]
 
 

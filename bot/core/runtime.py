@@ -121,10 +121,7 @@ class Runtime:
             await asyncio.gather(self._drain(grace), scheduler.stop(s.shutdown_grace))
             await tear_down(self.registry, services, min(s.handler_timeout, 10))
             ended_well = any(p.done() and not p.cancelled() and p.result() for p in pumps)
-            for pump in pumps:
-                pump.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
-            await self._close_adapters()
+            await self._stop_adapters(pumps)
             if self._config_error is not None:
                 raise self._config_error
             failed_all = bool(pumps) and not ended_well and not self._stop.is_set()
@@ -175,6 +172,27 @@ class Runtime:
             return False
         log.info("adapter %s finished", adapter.platform)
         return True
+
+    async def _stop_adapters(self, pumps: list[asyncio.Task[bool]]) -> None:
+        """Cancel the adapters' pumps, then close the adapters.
+
+        A pump that outlives its cancellation (Python 3.11's wait_for can swallow a
+        cancel that lands as its inner call finishes, and libraries use it) is
+        ended by closing its adapter, so shutdown never hangs on one.
+        """
+        for pump in pumps:
+            pump.cancel()
+        stuck: set[asyncio.Task[bool]] = set()
+        if pumps:
+            _, stuck = await asyncio.wait(pumps, timeout=5)
+        if stuck:
+            names = ", ".join(sorted(p.get_name() for p in stuck))
+            log.warning("%s still running after cancellation; closing it", names)
+        await self._close_adapters()
+        if stuck:
+            _, stuck = await asyncio.wait(stuck, timeout=10)
+            for pump in stuck:
+                log.error("%s did not stop; abandoning it", pump.get_name())
 
     async def _close_adapters(self) -> None:
         for adapter in reversed(self.adapters):

@@ -130,7 +130,7 @@ class Cooldown:
         if self.spec.scope == "global":
             return ()
         if self.spec.scope == "channel":
-            channel = None if not isinstance(event, Message) else event.channel
+            channel = getattr(event, "channel", None)  # bot_ready has none
             return (event.platform, channel.id if channel else "")
         user = event.author if isinstance(event, Message) else getattr(event, "user", None)
         return (event.platform, user.id if user else "")

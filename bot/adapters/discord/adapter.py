@@ -1,0 +1,357 @@
+"""The Discord adapter: a discord.py client inside our event loop.
+
+discord.py does the gateway (heartbeats, reconnects, RESUME), REST rate limits
+and the object model; this module wires its events to the sink and renders
+neutral replies back. ``Client.run`` would own the loop, so the client is started
+with ``async with client`` + ``login`` + ``connect`` (PLATFORMS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import discord
+import yarl
+
+from bot.adapters.discord import convert
+from bot.adapters.discord.render import render
+from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of
+from bot.adapters.discord.settings import DiscordSettings
+from bot.adapters.discord.slash import command_payloads, unchanged
+from bot.errors import AdapterError, ConfigError
+from bot.logging import redact
+from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink
+
+log = logging.getLogger("bot.adapters.discord")
+
+LOGIN_TIMEOUT = 30.0
+SYNC_TIMEOUT = 60.0
+
+
+def intents_for(settings: DiscordSettings) -> discord.Intents:
+    """What the features need: messages and their content, guilds, DMs, reactions;
+    the privileged members intent only when asked for."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = True  # privileged: enable "Message Content" in the portal
+    intents.guild_reactions = True
+    intents.dm_reactions = True
+    intents.members = settings.members_intent
+    return intents
+
+
+def apply_endpoints(settings: DiscordSettings) -> None:
+    """Point discord.py at DISCORD_API_BASE and DISCORD_GATEWAY_URL.
+
+    Both are class attributes, so this is process-wide: one Discord per process.
+    A plain client connects to DEFAULT_GATEWAY without asking /gateway/bot, so the
+    gateway must be set as well as the REST base (PLATFORMS.md).
+    """
+    discord.http.Route.BASE = settings.api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+class DiscordAdapter:
+    """Connects to Discord and serves every command as prefix, mention, DM and slash command.
+
+    ``defer_after``: seconds before an unanswered interaction is deferred (Discord
+    allows 3). ``ready_timeout``: discord.py's wait for the last GUILD_CREATE before
+    it reports ready.
+    """
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        commands: Sequence[CommandInfo] = (),
+        *,
+        defer_after: float = 2.0,
+        ready_timeout: float = 2.0,
+    ) -> None:
+        self._settings = settings
+        self._token = settings.require_token()
+        redact.add([self._token.reveal()])
+        self._payloads = command_payloads(commands)
+        self._defer_after = defer_after
+        self._ready_timeout = ready_timeout
+        self._client: discord.Client | None = None
+        self._sink: Sink | None = None
+        self._responders: dict[int, Responder] = {}  # by interaction id
+        self._sent_by: dict[str, Responder] = {}  # interaction message id → its responder
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._announced = False
+
+    # --- Lifecycle --------------------------------------------------------------------------
+
+    def _build_client(self) -> discord.Client:
+        s = self._settings
+        # A chat bot uses no voice: silence discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        options: dict[str, Any] = {
+            "intents": intents_for(s),
+            "allowed_mentions": mentions_of(Reply()),  # safe default for every send
+            "chunk_guilds_at_startup": False,  # the member list is not needed, and big
+            "guild_ready_timeout": self._ready_timeout,
+        }
+        count, ids = s.shards()
+        if count is not None:
+            if ids is not None:
+                options["shard_ids"] = ids
+            return discord.AutoShardedClient(shard_count=count, **options)
+        return discord.Client(**options)
+
+    async def run(self, sink: Sink) -> None:
+        """Log in, register slash commands when they changed, and serve until closed."""
+        self._sink = sink
+        apply_endpoints(self._settings)
+        client = self._client = self._build_client()
+        self._wire(client)
+        async with client:
+            await self._login(client)
+            self._spawn(self._sync_commands(client), "discord-sync")
+            try:
+                await self._connect(client)
+            except discord.PrivilegedIntentsRequired:
+                variable = (
+                    "DISCORD_MEMBERS_INTENT" if self._settings.members_intent else "DISCORD_TOKEN"
+                )
+                raise ConfigError(
+                    variable,
+                    "Discord refused privileged intents: enable Message Content"
+                    + (" and Server Members" if self._settings.members_intent else "")
+                    + " for the bot in the developer portal",
+                ) from None
+            except discord.ConnectionClosed as exc:
+                raise AdapterError(
+                    f"Discord closed the gateway connection (code {exc.code})"
+                ) from exc
+
+    @staticmethod
+    async def _connect(client: discord.Client) -> None:
+        """Serve the gateway until the client closes; on cancellation, close it first.
+
+        discord.py awaits its handshake with ``asyncio.wait_for``, which on Python
+        3.11 can swallow a cancel that lands as the handshake finishes, leaving the
+        connection polling forever. Shielding keeps our cancel out of it; closing
+        the client is what ends ``connect`` cleanly.
+        """
+        connection = asyncio.ensure_future(client.connect(reconnect=True))
+        try:
+            await asyncio.shield(connection)
+        except asyncio.CancelledError:
+            await client.close()
+            await asyncio.wait({connection}, timeout=10)
+            if connection.done() and not connection.cancelled():
+                connection.exception()  # retrieved: a late error here is moot
+            else:
+                connection.cancel()
+            raise
+
+    async def _login(self, client: discord.Client) -> None:
+        try:
+            async with asyncio.timeout(LOGIN_TIMEOUT):
+                await client.login(self._token.reveal())
+        except discord.LoginFailure:
+            raise ConfigError("DISCORD_TOKEN", "rejected by Discord (401 Unauthorized)") from None
+        except TimeoutError:
+            raise AdapterError(
+                f"no answer from {self._settings.api_base} within {LOGIN_TIMEOUT:g} s"
+            ) from None
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for responder in self._responders.values():
+            responder.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if self._client is not None:
+            await self._client.close()
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- Events in --------------------------------------------------------------------------
+
+    def _wire(self, client: discord.Client) -> None:
+        # discord.py calls the client's on_<event> attributes; `event` sets them by name.
+        @client.event
+        async def on_ready() -> None:
+            assert client.user is not None
+            if self._announced:
+                log.info("discord: new gateway session as %s", client.user)
+                return
+            self._announced = True
+            log.info("discord: connected as %s (id %s)", client.user, client.user.id)
+            self._emit(BotReady(convert.PLATFORM, convert.user_of(client.user), raw=client))
+
+        @client.event
+        async def on_resumed() -> None:
+            log.info("discord: gateway session resumed")
+
+        @client.event
+        async def on_disconnect() -> None:
+            if not client.is_closed():
+                log.info("discord: gateway connection lost; discord.py reconnects")
+
+        @client.event
+        async def on_message(msg: discord.Message) -> None:
+            if client.user is not None and msg.author.id != client.user.id:
+                self._emit(convert.message_of(msg, client.user.id))
+
+        @client.event
+        async def on_raw_reaction_add(event: discord.RawReactionActionEvent) -> None:
+            who = event.member or client.get_user(event.user_id)
+            me = client.user.id if client.user else 0
+            where = client.get_channel(event.channel_id)
+            self._emit(convert.reaction_of(event, who, where, me))
+
+        @client.event
+        async def on_member_join(member: discord.Member) -> None:
+            self._emit(convert.member_joined_of(member))
+
+        @client.event
+        async def on_interaction(interaction: discord.Interaction[Any]) -> None:
+            msg = convert.invocation_of(interaction)
+            if msg is None:
+                return
+            self._prune()
+            self._responders[interaction.id] = Responder(interaction, self._defer_after)
+            self._emit(msg)
+
+    def _emit(self, event: Any) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    def _prune(self) -> None:
+        """Forget interactions whose token has expired (15 minutes)."""
+        for key, responder in list(self._responders.items()):
+            if responder.expired():
+                responder.cancel()
+                del self._responders[key]
+        live = set(self._responders.values())
+        self._sent_by = {k: r for k, r in self._sent_by.items() if r in live}
+
+    # --- Slash commands ---------------------------------------------------------------------
+
+    async def _sync_commands(self, client: discord.Client) -> None:
+        """Bulk-overwrite the slash commands, to the dev guild or globally, only when
+        Discord's set differs: restarts must not spend the daily command budget."""
+        http = client.http
+        app_id = int(self._settings.application_id or client.application_id or 0)
+        guild = self._settings.dev_guild
+        where = f"guild {guild}" if guild else "global"
+        try:
+            async with asyncio.timeout(SYNC_TIMEOUT):
+                current: Any
+                if guild:
+                    current = await http.get_guild_commands(app_id, int(guild))
+                else:
+                    current = await http.get_global_commands(app_id)
+                if unchanged(self._payloads, current):
+                    log.info(
+                        "discord: %d slash commands (%s) unchanged", len(self._payloads), where
+                    )
+                    return
+                if guild:
+                    await http.bulk_upsert_guild_commands(app_id, int(guild), self._payloads)
+                else:
+                    await http.bulk_upsert_global_commands(app_id, self._payloads)
+        except (discord.HTTPException, TimeoutError) as exc:
+            log.error("discord: could not register slash commands (%s): %s", where, exc)
+            return
+        log.info("discord: registered %d slash commands (%s)", len(self._payloads), where)
+
+    # --- Replies out ------------------------------------------------------------------------
+
+    @property
+    def client(self) -> discord.Client:
+        if self._client is None:
+            raise AdapterError("the discord adapter is not running")
+        return self._client
+
+    def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(channel.thread or channel.id))
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        if reply_to is not None and reply_to.invocation is not None:
+            responder = self._responders.get(int(reply_to.id))
+            if responder is not None:
+                ident = await responder.send(reply)
+                self._sent_by[ident] = responder
+                return MessageRef(channel, ident)
+        target: discord.abc.Messageable = self._messageable(channel)
+        reference = None
+        if (
+            reply_to is not None
+            and reply_to.invocation is None
+            and reply_to.platform == self.platform
+        ):
+            trigger = reply_to.raw
+            if reply.thread and isinstance(trigger, discord.Message) and trigger.guild is not None:
+                if not isinstance(trigger.channel, discord.Thread):
+                    target = await self._start_thread(trigger)
+                    channel = ChannelRef(self.platform, channel.id, thread=str(target.id))
+            else:
+                reference = discord.MessageReference(
+                    message_id=int(reply_to.id),
+                    channel_id=int(channel.thread or channel.id),
+                    fail_if_not_exists=False,
+                )
+        first: discord.Message | None = None
+        for out in render(reply):
+            sent = await target.send(
+                out.content or None,
+                embeds=embeds_of(out),
+                files=files_of(out),
+                allowed_mentions=mentions_of(reply),
+                reference=reference if first is None else None,  # type: ignore[arg-type]
+            )
+            first = first or sent
+        assert first is not None
+        return MessageRef(channel, str(first.id))
+
+    async def _start_thread(self, trigger: discord.Message) -> discord.Thread:
+        name = (trigger.content.strip() or "reply")[:100]  # thread names: 1–100 characters
+        return await trigger.create_thread(name=name)
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        responder = self._sent_by.get(ref.id)
+        if responder is not None:
+            return MessageRef(ref.channel, await responder.edit(ref.id, reply))
+        first, *rest = render(reply)
+        message = self._messageable(ref.channel).get_partial_message(int(ref.id))
+        await message.edit(
+            content=first.content, embeds=embeds_of(first), allowed_mentions=mentions_of(reply)
+        )
+        for out in rest:  # an edit is one message: what does not fit follows it
+            await self.send(ref.channel, Reply(out.content, allow_mentions=reply.allow_mentions))
+        return ref
+
+    async def react(self, message: Message, emoji: str) -> None:
+        if message.invocation is not None:
+            log.debug("a slash command has no message to react to; %s not added", emoji)
+            return
+        partial = self._messageable(message.channel).get_partial_message(int(message.id))
+        await partial.add_reaction(emoji)
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        return self._typing(channel)
+
+    @asynccontextmanager
+    async def _typing(self, channel: ChannelRef) -> AsyncIterator[None]:
+        # discord.py's Typing posts the indicator now and again every 5 s until exit.
+        async with self._messageable(channel).typing():
+            yield

@@ -1,0 +1,98 @@
+"""discord.py objects → neutral events (pure: reads attributes, no I/O)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.model import ChannelRef, Invocation, MemberJoined, Message, ReactionAdded, User
+
+PLATFORM = "discord"
+
+# A user mention is <@id>; <@!id> is the older nickname form clients still send
+# (developer docs, "Message Formatting").
+_LEADING_MENTION = re.compile(r"^\s*<@!?(\d+)>[\s,:]*")
+
+
+def strip_mention(text: str, bot_id: int | str) -> tuple[str, bool]:
+    """``text`` without a leading mention of the bot, and whether there was one."""
+    match = _LEADING_MENTION.match(text)
+    if match is None or match[1] != str(bot_id):
+        return text, False
+    return text[match.end() :].strip(), True
+
+
+def user_of(user: discord.abc.User) -> User:
+    return User(str(user.id), user.display_name, is_bot=user.bot)
+
+
+def channel_of(channel: Any) -> ChannelRef:
+    """A thread is its parent channel plus the thread's id; anything else is itself."""
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return ChannelRef(PLATFORM, str(channel.parent_id), thread=str(channel.id))
+    return ChannelRef(PLATFORM, str(channel.id))
+
+
+def message_of(msg: discord.Message, bot_id: int) -> Message:
+    text, mentioned = strip_mention(msg.content, bot_id)
+    return Message(
+        PLATFORM,
+        channel_of(msg.channel),
+        user_of(msg.author),
+        text,
+        id=str(msg.id),
+        mentioned=mentioned,
+        is_direct=msg.guild is None,
+        raw=msg,
+    )
+
+
+def invocation_of(interaction: discord.Interaction[Any]) -> Message | None:
+    """A slash command as a Message carrying an Invocation; None for other interactions."""
+    if interaction.type is not discord.InteractionType.application_command:
+        return None
+    data: Any = interaction.data or {}
+    if data.get("type", 1) != 1:  # user and message context-menu commands: not ours
+        return None
+    options = {o["name"]: o.get("value") for o in data.get("options") or ()}
+    shown = " ".join(f"{name}:{value}" for name, value in options.items())
+    channel = interaction.channel
+    where = (
+        channel_of(channel)
+        if channel is not None
+        else ChannelRef(PLATFORM, str(interaction.channel_id))
+    )
+    return Message(
+        PLATFORM,
+        where,
+        user_of(interaction.user),
+        f"/{data['name']} {shown}".strip(),
+        id=str(interaction.id),
+        is_direct=interaction.guild_id is None,
+        raw=interaction,
+        invocation=Invocation(data["name"], options=options),
+    )
+
+
+def reaction_of(
+    event: discord.RawReactionActionEvent,
+    user: discord.abc.User | None,
+    channel: Any,
+    bot_id: int,
+) -> ReactionAdded:
+    """``user``: the member or cached user who reacted, when discord.py knows them;
+    ``channel``: the cached channel or thread, if any."""
+    if user is not None:
+        who = user_of(user)
+    else:  # not cached (a DM reaction without the members intent): the id is all we have
+        who = User(str(event.user_id), str(event.user_id), is_bot=event.user_id == bot_id)
+    where = (
+        channel_of(channel) if channel is not None else ChannelRef(PLATFORM, str(event.channel_id))
+    )
+    return ReactionAdded(PLATFORM, where, who, str(event.message_id), str(event.emoji), raw=event)
+
+
+def member_joined_of(member: discord.Member) -> MemberJoined:
+    return MemberJoined(PLATFORM, user_of(member), None, raw=member)

@@ -1,0 +1,146 @@
+"""Answering one slash-command interaction: respond, defer automatically, follow up.
+
+Discord invalidates an interaction that gets no response within 3 s; its token
+then lives 15 minutes for edits and follow-ups (developer docs,
+``interactions/receiving-and-responding``). A handler that has not answered
+within ``defer_after`` seconds (about 2) gets a deferred "thinking…" response
+on its behalf; its reply later fills that message in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import Any
+
+import discord
+
+from bot.adapters.discord.render import Outgoing, allowed_mentions, render
+from bot.model import Reply
+
+log = logging.getLogger("bot.adapters.discord")
+
+DEFER_TIMEOUT = 5.0
+
+
+def mentions_of(reply: Reply) -> discord.AllowedMentions:
+    policy = allowed_mentions(reply)
+    parse = policy["parse"]
+    return discord.AllowedMentions(
+        everyone="everyone" in parse,
+        roles="roles" in parse,
+        users="users" in parse,
+        replied_user=policy["replied_user"],
+    )
+
+
+def files_of(out: Outgoing) -> list[discord.File]:
+    return [discord.File(io.BytesIO(data), filename=name) for name, data in out.files]
+
+
+def embeds_of(out: Outgoing) -> list[discord.Embed]:
+    return [discord.Embed.from_dict(out.embed)] if out.embed is not None else []
+
+
+class Responder:
+    """Owns the response to one interaction: the first reply answers it (or fills in
+    the automatic defer), later ones are follow-ups; the auto-defer timer is a task
+    this object owns and :meth:`cancel` stops."""
+
+    def __init__(self, interaction: discord.Interaction[Any], defer_after: float) -> None:
+        self.interaction = interaction
+        self._lock = asyncio.Lock()
+        self._deferred = False  # answered with "thinking…", still to be filled in
+        self._original: str | None = None  # id of the original response message, once known
+        self._timer = asyncio.get_running_loop().create_task(
+            self._auto_defer(defer_after), name=f"discord-defer:{interaction.id}"
+        )
+
+    def expired(self) -> bool:
+        return self.interaction.is_expired()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    async def _auto_defer(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._lock:
+            if self.interaction.response.is_done():
+                return
+            try:
+                # Bounded: a defer later than Discord's 3 s is useless anyway.
+                async with asyncio.timeout(DEFER_TIMEOUT):
+                    await self.interaction.response.defer(thinking=True)
+            except Exception as exc:  # a task nobody awaits: log here or lose it
+                log.warning("could not defer interaction %s: %r", self.interaction.id, exc)
+                return
+            self._deferred = True
+            log.debug("interaction %s deferred after %g s", self.interaction.id, delay)
+
+    async def send(self, reply: Reply) -> str:
+        """Deliver ``reply``; the id of the (first) message it became."""
+        async with self._lock:
+            self._timer.cancel()
+            first, *rest = render(reply)
+            ident = await self._first(first, reply)
+            for out in rest:
+                await self._follow_up(out, reply)
+            return ident
+
+    async def _first(self, out: Outgoing, reply: Reply) -> str:
+        response = self.interaction.response
+        if not response.is_done():
+            done = await response.send_message(
+                out.content,
+                embeds=embeds_of(out),
+                files=files_of(out),
+                ephemeral=reply.ephemeral,
+                allowed_mentions=mentions_of(reply),
+            )
+            self._original = str(done.message_id or self.interaction.id)
+            return self._original
+        if self._deferred:
+            self._deferred = False
+            if reply.ephemeral:
+                # The public "thinking…" cannot turn ephemeral: remove it, answer privately.
+                await self.interaction.delete_original_response()
+                return await self._follow_up(out, reply)
+            msg = await self.interaction.edit_original_response(
+                content=out.content,
+                embeds=embeds_of(out),
+                attachments=files_of(out),
+                allowed_mentions=mentions_of(reply),
+            )
+            self._original = str(msg.id)
+            return self._original
+        return await self._follow_up(out, reply)
+
+    async def _follow_up(self, out: Outgoing, reply: Reply) -> str:
+        msg = await self.interaction.followup.send(
+            out.content,
+            embeds=embeds_of(out),
+            files=files_of(out),
+            ephemeral=reply.ephemeral,
+            allowed_mentions=mentions_of(reply),
+            wait=True,
+        )
+        return str(msg.id)
+
+    async def edit(self, message_id: str, reply: Reply) -> str:
+        """Replace the original response or a follow-up with ``reply``'s first message."""
+        out = render(reply)[0]
+        async with self._lock:
+            msg: discord.Message
+            if message_id == self._original:
+                msg = await self.interaction.edit_original_response(
+                    content=out.content, embeds=embeds_of(out), allowed_mentions=mentions_of(reply)
+                )
+            else:
+                msg = await self.interaction.followup.edit_message(
+                    int(message_id),
+                    content=out.content,
+                    embeds=embeds_of(out),
+                    allowed_mentions=mentions_of(reply),
+                )
+            return str(msg.id)
