@@ -2,6 +2,7 @@
 
     python -m bot [run] [--debug] [--strict] [--env-file PATH]
     python -m bot check          validate settings, plugins and adapters, then exit
+    python -m bot slack-manifest [--url URL]   print the Slack app manifest (YAML)
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -19,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.base import Adapter
-from bot.config import Settings, load_environ
+from bot.adapters.slack.manifest import manifest
+from bot.adapters.slack.settings import SlackSettings
+from bot.config import Settings, load_environ, read_settings
 from bot.core import Registry, Runtime, load_directory
 from bot.core.builtins import help_plugin
 from bot.errors import ConfigError, PluginError
 from bot.logging import redact, setup_logging
 from bot.model import CommandInfo
+from bot.web import WebSettings
 
 log = logging.getLogger("bot.cli")
 
@@ -45,6 +49,16 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "bot.adapters.console:ConsoleAdapter",
         configured=lambda env: False,  # never auto-selected next to a platform
         build=lambda cls, s, env, commands: cls(bot_name=s.name),
+    ),
+    "slack": AdapterEntry(
+        "bot.adapters.slack.adapter:SlackAdapter",
+        configured=lambda env: bool(env.get("SLACK_BOT_TOKEN", "").strip()),
+        build=lambda cls, s, env, commands: cls(
+            read_settings(SlackSettings, env),
+            read_settings(WebSettings, env),
+            commands,
+            bot_name=s.name,
+        ),
     ),
 }
 
@@ -195,7 +209,29 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
     return 0
 
 
+def _slack_manifest(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+) -> int:
+    registry = build_registry(settings, environ, strict=False)
+    sys.stdout.write(manifest(list(registry.infos()), name=settings.name, url=args.url))
+    return 0
+
+
+def _slack_manifest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="public base URL for HTTP mode, e.g. https://bot.example.com (Slack posts to "
+        "URL/slack/events); without it the manifest turns Socket Mode on",
+    )
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "run": Subcommand("run the bot (the default)", _run),
     "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
+    "slack-manifest": Subcommand(
+        "print a Slack app manifest (YAML) with every command",
+        _slack_manifest,
+        _slack_manifest_arguments,
+    ),
 }
