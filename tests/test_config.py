@@ -10,6 +10,7 @@ from typing import Literal
 
 import pytest
 
+from bot.adapters.slack.settings import SlackSettings
 from bot.config import (
     PluginConfig,
     Secret,
@@ -17,9 +18,12 @@ from bot.config import (
     load_environ,
     load_plugin_config,
     parse_bool,
+    read_settings,
     secrets_of,
+    variables_of,
 )
 from bot.errors import ConfigError
+from bot.web import WebSettings
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
 
@@ -128,15 +132,21 @@ def _example_assignments() -> dict[str, str]:
     return found
 
 
+# Every settings dataclass an operator configures: the framework's, the adapters', the web's.
+SETTINGS_CLASSES = (Settings, SlackSettings, WebSettings)
+
+
 def test_env_example_mentions_every_setting() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
-    missing = {name for name, _ in Settings.variables()} - set(_example_assignments())
+    variables = {name for cls in SETTINGS_CLASSES for name, _ in variables_of(cls)}
+    missing = variables - set(_example_assignments())
     assert not missing, f".env.example does not mention {sorted(missing)}"
 
 
 def test_env_example_values_are_valid_settings() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
-    Settings.from_env(_example_assignments())  # raises ConfigError on a bad value
+    for cls in SETTINGS_CLASSES:
+        read_settings(cls, _example_assignments())  # raises ConfigError on a bad value
 
 
 # --- parse_bool ----------------------------------------------------------------------------------
