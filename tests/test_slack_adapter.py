@@ -18,6 +18,7 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.settings import SlackSettings
 from bot.config import Settings, read_settings
 from bot.core import Runtime
+from bot.errors import ConfigError
 from bot.model import BotReady, MemberJoined, ReactionAdded
 from bot.web import WebSettings
 from tests.fakes.slack import (
@@ -66,6 +67,11 @@ def demo(seen: list[Any]) -> Plugin:
     @plugin.command
     async def thumbs(ctx: Context) -> None:
         await ctx.react("👍")
+
+    @plugin.command
+    async def progress(ctx: Context) -> None:
+        ref = await ctx.reply("working…")
+        await ctx.edit(ref, "**done**")
 
     @plugin.on_event("reaction_added")
     async def reacted(ctx: Context, event: ReactionAdded) -> None:
@@ -264,6 +270,27 @@ async def test_react_uses_reactions_add_with_the_slack_name(slack: FakeSlack) ->
     assert calls[0].args == {"channel": "C0001", "timestamp": "1700000000.000777", "name": "+1"}
 
 
+async def test_edit_updates_the_message_the_bot_sent(slack: FakeSlack) -> None:
+    async with slack_bot(adapter_for(slack, "socket")):
+        await slack.send_envelope("events_api", slack.event_body(message_event("!progress")))
+        updates = await slack.wait_calls("chat.update")
+    (posted,) = slack.calls_of("chat.postMessage")
+    assert updates[0].args["channel"] == "C0001"
+    assert updates[0].args["ts"] == f"{1700000000 + 1}.000100"  # the ts the fake gave the post
+    assert updates[0].args["text"] == "*done*" and posted.args["text"] == "working…"
+
+
+async def test_a_usage_error_in_a_channel_is_ephemeral_to_its_author(slack: FakeSlack) -> None:
+    async with slack_bot(adapter_for(slack, "socket")):
+        event = message_event("!weather Oslo tomorrow", user="U0777", ts="1.7", thread_ts="1.0")
+        await slack.send_envelope("events_api", slack.event_body(event))
+        calls = await slack.wait_calls("chat.postEphemeral")
+    args = calls[0].args
+    assert (args["channel"], args["user"], args["thread_ts"]) == ("C0001", "U0777", "1.0")
+    assert "Usage: !weather &lt;city&gt; [days=1]" in args["text"]
+    assert not slack.calls_of("chat.postMessage")
+
+
 async def test_slash_command_in_socket_mode_and_an_ephemeral_usage_error(slack: FakeSlack) -> None:
     async with slack_bot(adapter_for(slack, "socket")):
         ok = await slack.send_envelope(
@@ -418,3 +445,18 @@ async def test_acks_are_immediate_while_a_handler_takes_5_seconds(slack: FakeSla
     assert http_ack < 1.0, http_ack
     assert {c.args["channel"] for c in posts} == {"C0005", "C0006"}
     print(f"ack latency: socket {socket_ack * 1000:.1f} ms, http {http_ack * 1000:.1f} ms")
+
+
+async def test_a_port_in_use_is_a_config_error_naming_port(slack: FakeSlack) -> None:
+    blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = blocker.sockets[0].getsockname()[1]
+    adapter = adapter_for(slack, "http", PORT=str(port))
+    try:
+        with pytest.raises(ConfigError) as caught:
+            await adapter.run(lambda event: None)
+    finally:
+        await adapter.close()
+        blocker.close()
+        await blocker.wait_closed()
+    assert caught.value.variable == "PORT"
+    assert f"cannot listen on 127.0.0.1:{port}" in caught.value.problem
