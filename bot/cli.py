@@ -5,6 +5,7 @@
     python -m bot plugins        list plugins, their commands, listeners and jobs
     python -m bot new-plugin X   write plugins/X.py and tests/test_X.py from a template
     python -m bot discord-invite print the URL that adds the Discord bot to a server
+    python -m bot slack-manifest [--url URL]   print the Slack app manifest (YAML)
 
 Adapters are named here only through a lazy table, so a platform library is
 imported only when its adapter is configured.
@@ -24,13 +25,16 @@ from pathlib import Path
 from bot import scaffold
 from bot.adapters.base import Adapter
 from bot.adapters.discord.settings import DiscordSettings
-from bot.config import Settings, load_environ, split_list
+from bot.adapters.slack.manifest import manifest
+from bot.adapters.slack.settings import SlackSettings
+from bot.config import Settings, load_environ, read_settings, split_list
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
 from bot.core.loader import LoadFailure, load_plugins
 from bot.errors import ConfigError, PluginError
 from bot.logging import redact, setup_logging
 from bot.model import CommandInfo
+from bot.web import WebSettings
 
 log = logging.getLogger("bot.cli")
 
@@ -56,6 +60,16 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "bot.adapters.discord.adapter:DiscordAdapter",
         configured=lambda env: bool(env.get("DISCORD_TOKEN", "").strip()),
         build=lambda cls, s, env, commands: cls(DiscordSettings.from_env(env), commands),
+    ),
+    "slack": AdapterEntry(
+        "bot.adapters.slack.adapter:SlackAdapter",
+        configured=lambda env: bool(env.get("SLACK_BOT_TOKEN", "").strip()),
+        build=lambda cls, s, env, commands: cls(
+            read_settings(SlackSettings, env),
+            read_settings(WebSettings, env),
+            commands,
+            bot_name=s.name,
+        ),
     ),
 }
 
@@ -270,6 +284,23 @@ def _new_plugin_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tests-dir", default="tests", help="where its test goes (default: tests)")
 
 
+def _slack_manifest(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+) -> int:
+    registry = build_registry(settings, environ, strict=False)
+    sys.stdout.write(manifest(list(registry.infos()), name=settings.name, url=args.url))
+    return 0
+
+
+def _slack_manifest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="public base URL for HTTP mode, e.g. https://bot.example.com (Slack posts to "
+        "URL/slack/events); without it the manifest turns Socket Mode on",
+    )
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "run": Subcommand("run the bot (the default)", _run),
     "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
@@ -284,5 +315,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "discord-invite": Subcommand(
         "print the URL that adds the Discord bot to a server", _discord_invite
+    ),
+    "slack-manifest": Subcommand(
+        "print a Slack app manifest (YAML) with every command",
+        _slack_manifest,
+        _slack_manifest_arguments,
     ),
 }

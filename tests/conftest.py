@@ -47,3 +47,12 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_stray_data_dir() -> Iterator[None]:
+    """In-process runtimes use memory:// and children get a temporary DATA_DIR: a
+    test that writes the checkout's ./data is a bug (it would leak state between runs)."""
+    existed = (ROOT / "data").exists()
+    yield
+    assert existed or not (ROOT / "data").exists(), "a test created ./data; use memory://"

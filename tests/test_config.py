@@ -11,6 +11,7 @@ from typing import Literal
 import pytest
 
 from bot.adapters.discord.settings import DiscordSettings
+from bot.adapters.slack.settings import SlackSettings
 from bot.config import (
     PluginConfig,
     Secret,
@@ -23,10 +24,11 @@ from bot.config import (
     variables_of,
 )
 from bot.errors import ConfigError
+from bot.web import WebSettings
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
-# Every settings dataclass an operator may set: the framework's and each adapter's.
-SETTINGS_CLASSES: list[type] = [Settings, DiscordSettings]
+# Every settings dataclass an operator configures: the framework's, the adapters', the web's.
+SETTINGS_CLASSES: list[type] = [Settings, DiscordSettings, SlackSettings, WebSettings]
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,8 @@ def _example_assignments() -> dict[str, str]:
 
 def test_env_example_mentions_every_setting() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
-    declared = {name for cls in SETTINGS_CLASSES for name, _ in variables_of(cls)}
-    missing = declared - set(_example_assignments())
+    variables = {name for cls in SETTINGS_CLASSES for name, _ in variables_of(cls)}
+    missing = variables - set(_example_assignments())
     assert not missing, f".env.example does not mention {sorted(missing)}"
 
 

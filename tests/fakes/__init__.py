@@ -1,1 +1,1 @@
-"""Fake platform servers speaking the real wire formats, for the adapters' tests."""
+"""Fake platform servers speaking the real wire formats over loopback, for adapter tests."""

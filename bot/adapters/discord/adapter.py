@@ -57,6 +57,18 @@ def apply_endpoints(settings: DiscordSettings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
+def _cancel_ready_delay(client: discord.Client) -> None:
+    """Cancel discord.py's pending "ready" countdown before the client closes.
+
+    discord.py 2.7 does not cancel it on close: it would fire after the close and
+    schedule the ready event on a loop the client has dropped (an AttributeError
+    and a never-awaited coroutine). A private attribute, so looked up defensively.
+    """
+    task = getattr(getattr(client, "_connection", None), "_ready_task", None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+
+
 class DiscordAdapter:
     """Connects to Discord and serves every command as prefix, mention, DM and slash command.
 
@@ -133,26 +145,29 @@ class DiscordAdapter:
                 raise AdapterError(
                     f"Discord closed the gateway connection (code {exc.code})"
                 ) from exc
+            finally:
+                _cancel_ready_delay(client)
 
     @staticmethod
     async def _connect(client: discord.Client) -> None:
-        """Serve the gateway until the client closes; on cancellation, close it first.
+        """Serve the gateway until the client closes or we are cancelled.
 
         discord.py awaits its handshake with ``asyncio.wait_for``, which on Python
         3.11 can swallow a cancel that lands as the handshake finishes, leaving the
-        connection polling forever. Shielding keeps our cancel out of it; closing
-        the client is what ends ``connect`` cleanly.
+        connection polling forever. So the connection runs as its own task, shielded
+        from our cancel, and is cancelled until the cancel takes.
         """
         connection = asyncio.ensure_future(client.connect(reconnect=True))
         try:
             await asyncio.shield(connection)
         except asyncio.CancelledError:
-            await client.close()
-            await asyncio.wait({connection}, timeout=10)
-            if connection.done() and not connection.cancelled():
-                connection.exception()  # retrieved: a late error here is moot
-            else:
+            for _ in range(20):
                 connection.cancel()
+                done, _ = await asyncio.wait({connection}, timeout=0.5)
+                if done:
+                    break
+            if connection.done() and not connection.cancelled():
+                connection.exception()  # retrieved: a late error while stopping is moot
             raise
 
     async def _login(self, client: discord.Client) -> None:

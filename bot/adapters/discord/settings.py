@@ -26,7 +26,7 @@ class DiscordSettings:
     """Everything the Discord adapter reads from the environment."""
 
     # setting() returns a dataclasses.field, which RUF009 cannot see.
-    token: Secret | None = setting(  # noqa: RUF009
+    token: Secret | None = setting(
         "DISCORD_TOKEN", None, "Bot token from the developer portal (Bot → Reset Token)"
     )
     dev_guild: str = setting(

@@ -1,0 +1,148 @@
+"""Replies out through slack_sdk: chat.postMessage / postEphemeral / update, reactions.add,
+and a slash command's ``response_url``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack.emoji import to_name
+from bot.adapters.slack.render import Post, render
+from bot.errors import AdapterError
+from bot.model import ChannelRef, Message, MessageRef, Reply
+
+log = logging.getLogger("bot.adapters.slack")
+
+# chat.postMessage errors that mean "the bot may not post here", where a slash
+# command's response_url still can (it works in any channel the command was used in).
+_NOT_HERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def thread_of(
+    channel: ChannelRef, reply: Reply, reply_to: Message | None, always_thread: bool
+) -> str | None:
+    """The thread_ts a reply goes to: the trigger's thread, or a new one under the trigger
+    when the reply (or SLACK_ALWAYS_THREAD) asks for one."""
+    if channel.thread:
+        return channel.thread
+    if reply_to is None or reply_to.invocation is not None or not reply_to.id:
+        return None  # a slash command has no message to thread under
+    return reply_to.id if reply.thread or always_thread else None
+
+
+class Outbound:
+    """The Outlet half of the Slack adapter, on one AsyncWebClient."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient, *, always_thread: bool = False) -> None:
+        self.client = client
+        self.always_thread = always_thread
+
+    async def send(
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+    ) -> MessageRef:
+        posts = render(reply)
+        if not posts:
+            raise ValueError("an empty reply: give it text or a card")
+        thread = thread_of(channel, reply, reply_to, self.always_thread)
+        where = ChannelRef(channel.platform, channel.id, thread)
+        response_url = _response_url(reply_to)
+        refs = []
+        for post in posts:
+            if reply.ephemeral and reply_to is not None:
+                refs.append(await self._ephemeral(where, post, reply_to, response_url))
+            else:
+                refs.append(await self._post(where, post, response_url))
+        return refs[0]
+
+    async def _post(self, where: ChannelRef, post: Post, response_url: str | None) -> MessageRef:
+        try:
+            resp = await self.client.chat_postMessage(
+                channel=where.id, text=post.text, blocks=post.blocks, thread_ts=where.thread
+            )
+        except SlackApiError as exc:
+            if response_url is None or exc.response.get("error") not in _NOT_HERE:
+                raise
+            # The bot is not in this channel, but the slash command's URL answers anywhere.
+            await self._respond(response_url, post, "in_channel")
+            return MessageRef(where, "")
+        return MessageRef(where, str(resp["ts"]))
+
+    async def _ephemeral(
+        self, where: ChannelRef, post: Post, reply_to: Message, response_url: str | None
+    ) -> MessageRef:
+        if response_url is not None:
+            await self._respond(response_url, post, "ephemeral")
+            return MessageRef(where, "")
+        resp = await self.client.chat_postEphemeral(
+            channel=where.id,
+            user=reply_to.author.id,
+            text=post.text,
+            blocks=post.blocks,
+            thread_ts=where.thread,
+        )
+        return MessageRef(where, str(resp.get("message_ts") or ""))
+
+    async def _respond(self, url: str, post: Post, response_type: str) -> None:
+        """Answer through a slash command's response_url (5 uses within 30 minutes)."""
+        hook = AsyncWebhookClient(
+            url,
+            timeout=int(self.client.timeout),
+            session=self.client.session,
+            retry_handlers=self.client.retry_handlers,
+        )
+        body: dict[str, Any] = {"response_type": response_type, "text": post.text}
+        if post.blocks:
+            body["blocks"] = post.blocks
+        resp = await hook.send_dict(body)
+        if resp.status_code != 200:
+            raise AdapterError(f"slack response_url answered {resp.status_code}: {resp.body}")
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        """chat.update; a message that cannot be updated (ephemeral) gets a new one instead."""
+        posts = render(reply)
+        if not ref.id or not posts:
+            return await self.send(ref.channel, reply)
+        first, *rest = posts
+        await self.client.chat_update(
+            channel=ref.channel.id, ts=ref.id, text=first.text, blocks=first.blocks or []
+        )
+        for post in rest:  # text that grew past one message continues below it
+            await self._post(ref.channel, post, None)
+        return ref
+
+    async def react(self, message: Message, emoji: str) -> None:
+        if message.invocation is not None or not message.id:
+            log.debug("slack: a slash command has no message to react to")
+            return
+        try:
+            await self.client.reactions_add(
+                channel=message.channel.id, timestamp=message.id, name=to_name(emoji)
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                raise
+
+    def typing(self, channel: ChannelRef) -> AbstractAsyncContextManager[None]:
+        # Slack's Web API has no typing indicator for bots (only the legacy RTM
+        # API had one), so this shows nothing.
+        return _nothing()
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
+def _response_url(reply_to: Message | None) -> str | None:
+    if reply_to is None or reply_to.invocation is None or not isinstance(reply_to.raw, dict):
+        return None
+    url = reply_to.raw.get("response_url")
+    return url if isinstance(url, str) and url else None

@@ -1,0 +1,168 @@
+"""`python -m bot` with Slack settings, as an operator runs it, against the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from tests.conftest import ROOT
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, message_event
+
+
+async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+    )  # fmt: skip
+
+
+async def wait_for_line(proc: asyncio.subprocess.Process, needle: str) -> None:
+    assert proc.stderr is not None
+    async with asyncio.timeout(20):
+        while needle not in (line := (await proc.stderr.readline()).decode()):
+            assert line, f"the bot exited before logging {needle!r}"
+
+
+async def test_a_rejected_bot_token_exits_2_with_one_line(bot_env: dict[str, str]) -> None:
+    async with FakeSlack() as slack:
+        bot_env |= {
+            "SLACK_BOT_TOKEN": "xoxb-revoked-long-ago",
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+        }
+        proc = await start(bot_env)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert (
+        lines[-1]
+        == "botloop: configuration error: SLACK_BOT_TOKEN: rejected by Slack (invalid_auth)"
+    )
+    assert "Traceback" not in err.decode() and "revoked-long-ago" not in err.decode()
+    assert [c.method for c in slack.calls] == ["auth.test"]
+
+
+async def test_a_rejected_app_token_names_slack_app_token(bot_env: dict[str, str]) -> None:
+    async with FakeSlack() as slack:
+        bot_env |= {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": "xapp-1-wrong",
+            "SLACK_API_URL": slack.api_url,
+        }
+        proc = await start(bot_env)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines()[-1] == (
+        "botloop: configuration error: SLACK_APP_TOKEN: rejected by Slack (invalid_auth)"
+    )
+
+
+async def test_the_bot_answers_in_socket_mode_and_stops_on_sigterm(
+    bot_env: dict[str, str],
+) -> None:
+    async with FakeSlack() as slack:
+        bot_env |= {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+        }
+        proc = await start(bot_env)
+        try:
+            await wait_for_line(proc, "connected in Socket Mode")
+            await slack.send_envelope("events_api", slack.event_body(message_event("!ping")))
+            posts = await slack.wait_calls("chat.postMessage")
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert posts[0].args["text"].startswith("pong (")
+    assert BOT_TOKEN not in err.decode() and APP_TOKEN not in err.decode()
+
+
+def test_check_without_slack_settings_imports_no_slack_library(bot_env: dict[str, str]) -> None:
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "assert main(['check']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=bot_env, cwd=ROOT,
+        timeout=30, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_slack_manifest_lists_every_command_and_parses(bot_env: dict[str, str]) -> None:
+    def manifest(*args: str) -> dict[str, Any]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "slack-manifest", *args], capture_output=True,
+            text=True, env=bot_env, cwd=ROOT, timeout=30, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return parse_yaml(proc.stdout)
+
+    socket = manifest()
+    commands = [c["command"] for c in socket["features"]["slash_commands"]]
+    assert commands == ["/echo", "/help", "/ping"]  # the shipped plugins and the built-in help
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in socket["features"]["slash_commands"][0]
+    events = socket["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_mention", "message.im", "reaction_added", "member_joined_channel"} <= set(events)
+    scopes = socket["oauth_config"]["scopes"]["bot"]
+    assert {"chat:write", "commands", "reactions:write", "im:history"} <= set(scopes)
+
+    http = manifest("--url", "https://bot.example.com")
+    endpoint = "https://bot.example.com/slack/events"
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert http["settings"]["event_subscriptions"]["request_url"] == endpoint
+    assert {c["url"] for c in http["features"]["slash_commands"]} == {endpoint}
+    assert http["features"]["slash_commands"][1]["usage_hint"] == "[command]"
+
+
+def parse_yaml(text: str) -> dict[str, Any]:
+    """A strict reader for block-style YAML whose scalars are JSON strings or booleans
+    (what the manifest writer emits; PyYAML is not a dependency). Raises on anything else."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    value, rest = _block(lines, 0)
+    assert not rest, f"unparsed lines: {rest[:3]}"
+    assert isinstance(value, dict)
+    return value
+
+
+def _block(lines: list[str], indent: int) -> tuple[Any, list[str]]:
+    if lines[0].startswith(" " * indent + "- "):
+        items: list[Any] = []
+        while lines and lines[0].startswith(" " * indent + "- "):
+            head = " " * (indent + 2) + lines[0][indent + 2 :]
+            if ":" in head and not head.strip().startswith('"'):
+                item, lines = _block([head, *lines[1:]], indent + 2)
+            else:
+                item, lines = _scalar(head.strip()), lines[1:]
+            items.append(item)
+        return items, lines
+    mapping: dict[str, Any] = {}
+    while lines and len(lines[0]) - len(lines[0].lstrip(" ")) == indent:
+        key, sep, tail = lines[0].strip().partition(":")
+        assert sep and key.replace("_", "").isalnum(), f"not a mapping line: {lines[0]!r}"
+        if tail.strip():
+            mapping[key], lines = _scalar(tail.strip()), lines[1:]
+        else:
+            mapping[key], lines = _block(lines[1:], indent + 2)
+    return mapping, lines
+
+
+def _scalar(token: str) -> Any:
+    if token in ("true", "false"):
+        return token == "true"
+    value = json.loads(token)
+    assert isinstance(value, str), token
+    return value
