@@ -26,8 +26,12 @@ async def {name}(ctx: Context, who: str = "world") -> None:
 TEST = '''\
 """{name}, run offline through the real runtime by botloop's test harness."""
 
+import pytest
+
 from bot.testing import Harness
 from plugins.{name} import plugin
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_{name}_greets() -> None:

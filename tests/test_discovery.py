@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_registry
+from bot.cli import build_registry, describe_plugins
 from bot.config import Settings
 from bot.core.loader import ENTRY_POINT_GROUP, PACKAGE, Loaded, LoadFailure, load_plugins
 from bot.errors import ConfigError
@@ -319,6 +319,24 @@ def test_bot_plugins_reports_a_failed_plugin_and_exits_1(
     out = proc.stdout.splitlines()
     assert "  every 300 s → poll" in out  # the good one is still listed
     assert out[-2:] == ["failed to load:", "  broken: RuntimeError: no API key"]
+
+
+def test_a_plugin_whose_command_is_taken_is_listed_as_failed(plugins_dir: Path) -> None:
+    command_plugin(plugins_dir, "alpha")
+    write(
+        plugins_dir / "beta.py",
+        COMMAND_PLUGIN.format(name="beta", where="x").replace("async def beta", "async def alpha"),
+    )
+    registry = build_registry(settings(plugins_dir), {}, strict=False)
+    assert list(registry.plugins) == ["help", "alpha"]
+    assert registry.failures == [
+        LoadFailure("beta", "command 'alpha' is already defined by plugin 'alpha'")
+    ]
+    lines = describe_plugins(registry, "!")
+    assert lines[-2:] == [
+        "failed to load:",
+        "  beta: command 'alpha' is already defined by plugin 'alpha'",
+    ]
 
 
 def test_bot_plugins_with_a_bad_selection_exits_2_naming_the_variable(

@@ -12,12 +12,13 @@ import pytest
 from bot import ChannelRef, ConfigError, Context, Plugin, User
 from bot.config import Settings
 from bot.errors import PluginError
-from bot.model import ReactionAdded
+from bot.model import Message, ReactionAdded
 from bot.plugin.guards import (
     Cooldown,
     CooldownSpec,
     check,
     cooldown,
+    guards_of,
     is_admin,
     is_direct,
     requires,
@@ -247,8 +248,6 @@ def test_guards_stacked_with_the_decorator_syntax_in_either_order() -> None:
     @cooldown(2, 5, scope="channel")
     async def cmd(ctx: Context) -> None: ...
 
-    from bot.plugin.guards import guards_of
-
     checks, spec = guards_of(cmd)
     assert checks == (is_admin,)
     assert spec == CooldownSpec(2, 5.0, "channel")
@@ -466,8 +465,6 @@ def test_cooldown_forgets_idle_keys_so_memory_follows_the_active_users() -> None
 
 
 def test_cooldown_keys_by_scope() -> None:
-    from bot.model import Message
-
     here = ChannelRef("test", "here")
     msg = Message("test", here, ALICE, "!cmd", id="1")
     reaction = ReactionAdded("test", here, BOB, "1", "⭐")

@@ -315,6 +315,7 @@ async def test_fake_api_records_method_path_query_headers_and_body(fake_api: Fak
     assert (get.method, get.body) == ("GET", b"")
     assert fake_api.count("/v1/items") == 2
     assert fake_api.count("/v1/items", "POST") == 1
+    assert fake_api.count("/v1/items", "post") == 1  # as route() takes it, any case
     assert fake_api.count("/v1/other") == 0
 
 

@@ -14,7 +14,8 @@ import pytest
 from bot import ChannelRef, Context, Plugin
 from bot.adapters.memory import MemoryAdapter
 from bot.errors import PluginError
-from bot.model import BotReady
+from bot.logging import event_id
+from bot.model import BotReady, Sink
 from bot.storage import open_store
 from bot.testing import Harness
 from tests.helpers import running
@@ -195,7 +196,7 @@ async def test_a_setup_that_hangs_is_stopped_by_the_timeout_and_unloads(
     async def stuck(ctx: Context) -> None:
         await ctx.reply("stuck ran")
 
-    async with Harness(plugin, handler_timeout=0.1) as bot:
+    async with asyncio.timeout(LIMIT), Harness(plugin, handler_timeout=0.1) as bot:
         assert await bot.say("!stuck") == []
     (record,) = lifespan_log.saying("plugin stuck unloaded")
     assert record.exc_info is not None and record.exc_info[0] is TimeoutError
@@ -258,6 +259,25 @@ async def test_a_failing_teardown_is_logged_and_shutdown_completes(
 
 
 # Jobs under the real runtime
+
+
+async def test_a_setup_hooks_event_id_does_not_tag_the_adapters_logs() -> None:
+    plugin = Plugin("seed")
+
+    @plugin.setup
+    async def fill(ctx: Context) -> None:
+        assert ctx.event_id.startswith("setup-")
+
+    class Tagged(MemoryAdapter):
+        seen = "unset"
+
+        async def run(self, sink: Sink) -> None:
+            Tagged.seen = event_id.get()
+            await super().run(sink)
+
+    async with running(plugin, adapter=Tagged("test")):
+        pass
+    assert Tagged.seen == ""
 
 
 async def test_an_every_job_runs_again_and_again_and_posts_to_a_channel() -> None:
@@ -395,6 +415,22 @@ async def test_a_job_cannot_reply_and_is_told_to_use_send() -> None:
     assert [type(e) for e in errors] == [PluginError, AttributeError]
     assert "use ctx.send" in str(errors[0])
     assert "a job or a hook has no message" in str(errors[1])
+
+
+async def test_a_job_sending_to_a_platform_that_is_not_running_is_refused() -> None:
+    plugin = Plugin("digest")
+    errors: list[PluginError] = []
+
+    @plugin.every(hours=1)
+    async def daily(ctx: Context) -> None:
+        try:
+            await ctx.send("slack:C1", "hi")
+        except PluginError as exc:
+            errors.append(exc)
+
+    async with Harness(plugin) as bot:
+        assert await bot.run_job("digest.daily") == []
+    assert len(errors) == 1 and "slack" in str(errors[0])
 
 
 async def test_a_job_over_its_own_timeout_is_stopped_and_logged(scheduler_log: LogWatch) -> None:

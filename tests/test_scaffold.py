@@ -59,6 +59,14 @@ def test_new_plugin_writes_a_plugin_whose_test_passes_and_that_the_bot_runs(
     assert "Hello, Ada!" in answered.stdout
 
 
+def test_the_scaffolded_test_passes_without_asyncio_auto_mode(
+    tmp_path: Path, bot_env: dict[str, str]
+) -> None:
+    assert new_plugin(tmp_path, bot_env, "hello").returncode == 0
+    tested = run(tmp_path, bot_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
 def test_the_scaffolded_test_fails_when_the_plugin_is_broken(
     project: Path, bot_env: dict[str, str]
 ) -> None:

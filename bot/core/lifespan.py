@@ -21,10 +21,19 @@ log = logging.getLogger("bot.lifespan")
 _ids = itertools.count(1)
 
 
-def _context(mount: Mount, services: Services, label: str) -> Context:
+def _context(mount: Mount, services: Services, label: str) -> tuple[Context, str]:
     eid = f"{label}-{next(_ids):x}"
-    event_id.set(eid)
-    return Context(None, None, mount, services, None, eid)
+    return Context(None, None, mount, services, None, eid), eid
+
+
+async def _call(hook: Callable[[Context], Awaitable[None]], ctx: Context, eid: str) -> None:
+    # Run as its own task: the event id it sets for its log lines stays in its copy
+    # of the context instead of tagging everything the runtime logs afterwards.
+    async def tagged() -> None:
+        event_id.set(eid)
+        await hook(ctx)
+
+    await asyncio.get_running_loop().create_task(tagged(), name=f"{ctx.mount.name}:{eid}")
 
 
 async def set_up(registry: Registry, services: Services, timeout: float) -> None:
@@ -35,7 +44,7 @@ async def set_up(registry: Registry, services: Services, timeout: float) -> None
         for hook in plugin.setup_hooks:
             try:
                 async with asyncio.timeout(timeout):
-                    await hook(_context(mount, services, "setup"))
+                    await _call(hook, *_context(mount, services, "setup"))
             except Exception as exc:
                 log.error("plugin %s unloaded: its setup failed: %s", name, exc, exc_info=exc)
                 registry.remove(name)
@@ -49,7 +58,7 @@ async def tear_down(registry: Registry, services: Services, timeout: float) -> N
         for hook in plugin.teardown_hooks:
             try:
                 async with asyncio.timeout(timeout):
-                    await hook(_context(mount, services, "teardown"))
+                    await _call(hook, *_context(mount, services, "teardown"))
             except Exception as exc:
                 log.error("plugin %s: teardown failed: %s", name, exc, exc_info=exc)
 
@@ -61,7 +70,9 @@ def job_runner(
     mounts = {id(job): mount for job, mount in registry.jobs}
 
     async def run(job: Job) -> None:
-        ctx = _context(mounts[id(job)], services, "job")
+        # The scheduler runs each run as its own task, so this id stays with it.
+        ctx, eid = _context(mounts[id(job)], services, "job")
+        event_id.set(eid)
         async with asyncio.timeout(job.timeout or default_timeout):
             await job.func(ctx)
 

@@ -188,7 +188,7 @@ class Context:
         if isinstance(channel, ChannelRef):
             return channel
         platform, sep, ident = channel.partition(":")
-        if sep and platform in self.services.outlets:
+        if sep:  # platform ids hold no colon: "x:y" always names a platform
             return ChannelRef(platform, ident)
         if self.event is not None:
             return ChannelRef(self.event.platform, channel)

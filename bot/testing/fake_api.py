@@ -74,7 +74,8 @@ class FakeAPI:
 
     def count(self, path: str, method: str | None = None) -> int:
         """How many requests reached ``path`` (any method unless given)."""
-        return sum(1 for r in self.requests if r.path == path and method in (None, r.method))
+        wanted = method.upper() if method else None
+        return sum(1 for r in self.requests if r.path == path and wanted in (None, r.method))
 
     async def __aenter__(self) -> FakeAPI:
         app = web.Application()
