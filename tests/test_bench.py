@@ -81,6 +81,11 @@ def test_goals_judge_the_median_of_per_run_ratios() -> None:
     assert summarise("s", Row("t", "", "x", "floor", Goal(">=", 2.0)), runs).met == "NO"
 
 
+def test_full_size_unless_quick() -> None:
+    assert run.parse([]).size == "full" and run.parse([]).runs == 5
+    assert run.parse(["--quick"]).size == "quick"
+
+
 def test_one_command_prints_the_table_and_writes_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
