@@ -19,13 +19,15 @@ from unittest import mock
 import aiohttp
 
 import bot.core.runtime
-from bench.checks import expect
+from bench.checks import BenchError, expect
 from bot import Plugin
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
 from bot.model import ChannelRef, Message, MessageRef, Reply
+
+PATIENCE = 30.0  # seconds to wait for a reply before calling it lost
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,6 +64,13 @@ class Stamps:
         if len(self.times) >= count:
             self._waiter.set_result(self.times[count - 1])
         return self._waiter
+
+    async def wait(self, arrived: asyncio.Future[float], timeout: float = PATIENCE) -> float:
+        """Await a future from :meth:`until`; a reply that never comes is a BenchError.
+        (Its timer is armed inside the caller's window: for 0.1 s figures, not µs ones.)"""
+        with lost_reply(timeout):
+            async with asyncio.timeout(timeout):
+                return await arrived
 
     def take(self, count: int, text: str, what: str) -> list[float]:
         """Check that exactly ``count`` replies all say ``text``; return their times, reset."""
@@ -166,11 +175,15 @@ async def one_at_a_time(
     """Send ``text`` ``n`` times, each after the previous reply; the latencies in µs."""
     latencies = []
     base = len(stamps.times)
-    for i in range(1, n + 1):
-        arrived = stamps.until(base + i)
-        start = time.perf_counter()
-        say(text)
-        latencies.append((await arrived - start) * 1e6)
+    # One deadline for the whole phase: a timer per message would sit inside the
+    # measured window.
+    with lost_reply(PATIENCE + n * 1e-3):
+        async with asyncio.timeout(PATIENCE + n * 1e-3):
+            for i in range(1, n + 1):
+                arrived = stamps.until(base + i)
+                start = time.perf_counter()
+                say(text)
+                latencies.append((await arrived - start) * 1e6)
     return latencies
 
 
@@ -182,13 +195,24 @@ async def in_flight(
     done = stamps.until(len(stamps.times) + n)
     start = time.perf_counter()
     try:
-        for _ in range(n):
-            await slots.acquire()
-            say(text)
-        end = await done
+        with lost_reply(PATIENCE + n * 1e-3):
+            async with asyncio.timeout(PATIENCE + n * 1e-3):
+                for _ in range(n):
+                    await slots.acquire()
+                    say(text)
+                end = await done
     finally:
         stamps.window = None
     return n / (end - start)
+
+
+@contextmanager
+def lost_reply(seconds: float) -> Iterator[None]:
+    """Turn the phase's TimeoutError into a BenchError that says what went wrong."""
+    try:
+        yield
+    except TimeoutError:
+        raise BenchError(f"replies missing after {seconds:g} s") from None
 
 
 async def alternate(

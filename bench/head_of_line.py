@@ -53,7 +53,7 @@ async def _measure(rounds: int) -> Figures:
             start = time.perf_counter()
             for _ in range(AT_ONCE):
                 bot.say("!nap")
-            await asyncio.wait_for(done, 30 * NAP * AT_ONCE)
+            await bot.stamps.wait(done)
             times = bot.take(AT_ONCE, "awake", "botloop")
             got["first"].append((times[0] - start) * 1000)
             got["last"].append((times[-1] - start) * 1000)
@@ -62,7 +62,7 @@ async def _measure(rounds: int) -> Figures:
             start = time.perf_counter()
             for _ in range(AT_ONCE):
                 floor.say("!nap")
-            await asyncio.wait_for(done, 30 * NAP * AT_ONCE)
+            await floor.stamps.wait(done)
             times = floor.stamps.take(AT_ONCE, "awake", "floor")
             got["floor_first"].append((times[0] - start) * 1000)
             got["floor_last"].append((times[-1] - start) * 1000)

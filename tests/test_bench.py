@@ -7,10 +7,11 @@ import asyncio
 import json
 import math
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
-from bench import run, startup
+from bench import harness, run, startup
 from bench.checks import BenchError
 from bench.harness import Floor, one_at_a_time
 from bench.scenarios import SCENARIOS, Scenario
@@ -100,3 +101,15 @@ def test_one_command_prints_the_table_and_writes_json(
     assert len(hol["runs"]) == 1 and hol["error"] == ""
     assert hol["rows"][0]["met"] in ("yes", "NO")
     assert result["scenarios"]["platforms"]["pending"] == "not yet: needs adapters"
+
+
+def test_a_lost_reply_stops_the_scenario_instead_of_hanging() -> None:
+    async def silent(floor: Floor, text: str) -> None:
+        pass
+
+    async def scenario() -> None:
+        floor = Floor({"ping": silent})
+        await one_at_a_time(floor.say, floor.stamps, "!ping", 1)
+
+    with patch.object(harness, "PATIENCE", 0.05), pytest.raises(BenchError, match="missing"):
+        asyncio.run(scenario())
