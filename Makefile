@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine with python3 (>= 3.11) and make:
 #   make run   - set up .venv and run the bot on the console adapter
 #   make test  - set up .venv and run lint, types, layer contracts and the tests
+#   make bench - set up .venv and run the benchmarks (ARGS='--quick', '--only dispatch', '--runs 3')
 # Both are idempotent: the venv is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint bench setup clean
 
 setup: $(STAMP)
 
@@ -30,6 +31,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
