@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
