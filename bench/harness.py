@@ -157,6 +157,7 @@ async def running(
 ) -> AsyncIterator[StampingAdapter]:
     """A real Runtime (default settings unless given) on a StampingAdapter."""
     adapter = StampingAdapter()
+    settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
     runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])
     with session_factory(session):
         task = asyncio.create_task(runtime.run())
