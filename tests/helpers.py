@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -45,3 +46,42 @@ async def running(
     finally:
         adapter.finish()
         assert await asyncio.wait_for(task, 30) == 0
+
+
+class LogWatch(logging.Handler):
+    """Records of one logger, with a way to await one that says something."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self._changed.set()
+
+    def matching(self, text: str, level: int | None = None) -> list[logging.LogRecord]:
+        """The records saying ``text`` (at exactly ``level``, when given)."""
+        return [r for r in self.records if text in r.getMessage() and level in (None, r.levelno)]
+
+    async def wait_for(
+        self, text: str, count: int = 1, level: int | None = None, limit: float = 5.0
+    ) -> None:
+        async with asyncio.timeout(limit):
+            while len(self.matching(text, level)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+def watch(name: str) -> Iterator[LogWatch]:
+    """Yield a LogWatch on logger ``name`` at DEBUG; for a fixture's ``yield from``."""
+    handler = LogWatch()
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)

@@ -18,46 +18,11 @@ from bot.logging import event_id
 from bot.model import BotReady, Sink
 from bot.storage import open_store
 from bot.testing import Harness
-from tests.helpers import running
+from tests.helpers import LogWatch, running, watch
 
 GENERAL = ChannelRef("test", "general")
 LIMIT = 5.0  # how long to wait for something expected within a few job intervals
 FAST = 0.05  # seconds between runs of the fast jobs
-
-
-class LogWatch(logging.Handler):
-    """Records of one logger, with a way to await one that says something."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self._changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self._changed.set()
-
-    def saying(self, text: str) -> list[logging.LogRecord]:
-        return [r for r in self.records if text in r.getMessage()]
-
-    async def wait_for(self, text: str, count: int = 1) -> None:
-        async with asyncio.timeout(LIMIT):
-            while len(self.saying(text)) < count:
-                self._changed.clear()
-                await self._changed.wait()
-
-
-def watch(name: str) -> Iterator[LogWatch]:
-    handler = LogWatch()
-    logger = logging.getLogger(name)
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 @pytest.fixture
@@ -177,7 +142,7 @@ async def test_a_failing_setup_unloads_only_that_plugin(lifespan_log: LogWatch) 
     assert unknown.startswith("I don't know `fragile`.")
     assert "!fragile" not in help_text and "!sturdy" in help_text
     assert journal == []  # nor its teardown at shutdown
-    (record,) = lifespan_log.saying("plugin broken unloaded")
+    (record,) = lifespan_log.matching("plugin broken unloaded")
     assert record.levelno == logging.ERROR
     assert "database unreachable" in record.getMessage()
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
@@ -198,7 +163,7 @@ async def test_a_setup_that_hangs_is_stopped_by_the_timeout_and_unloads(
 
     async with asyncio.timeout(LIMIT), Harness(plugin, handler_timeout=0.1) as bot:
         assert await bot.say("!stuck") == []
-    (record,) = lifespan_log.saying("plugin stuck unloaded")
+    (record,) = lifespan_log.matching("plugin stuck unloaded")
     assert record.exc_info is not None and record.exc_info[0] is TimeoutError
 
 
@@ -254,7 +219,7 @@ async def test_a_failing_teardown_is_logged_and_shutdown_completes(
     async with running(first, second, adapter=adapter):
         pass
     assert journal == ["first teardown", "adapter closed"]
-    (record,) = lifespan_log.saying("plugin second: teardown failed")
+    (record,) = lifespan_log.matching("plugin second: teardown failed")
     assert record.levelno == logging.ERROR and "could not flush" in record.getMessage()
 
 
@@ -311,7 +276,7 @@ async def test_a_job_that_raises_is_logged_and_runs_again(scheduler_log: LogWatc
     async with running(plugin, adapter=adapter):
         sent = await adapter.wait_for(1, timeout=LIMIT)
     assert sent[0].text == "recovered"
-    (record,) = scheduler_log.saying("job beat.flaky failed")
+    (record,) = scheduler_log.matching("job beat.flaky failed")
     assert record.levelno == logging.ERROR
     assert "RuntimeError: feed unreachable" in record.getMessage()
     assert record.exc_info is not None
@@ -341,7 +306,7 @@ async def test_overlapping_runs_are_skipped_not_stacked(scheduler_log: LogWatch)
         release.set()
         await ticks.wait_for(2)
     assert peak == 1
-    assert all(r.levelno == logging.WARNING for r in scheduler_log.saying("still running"))
+    assert all(r.levelno == logging.WARNING for r in scheduler_log.matching("still running"))
 
 
 async def test_jobs_stop_at_shutdown_and_leave_no_task() -> None:
@@ -443,7 +408,7 @@ async def test_a_job_over_its_own_timeout_is_stopped_and_logged(scheduler_log: L
     async with Harness(plugin) as bot:
         async with asyncio.timeout(LIMIT):
             await bot.run_job("digest.hangs")
-    (record,) = scheduler_log.saying("job digest.hangs failed")
+    (record,) = scheduler_log.matching("job digest.hangs failed")
     assert "TimeoutError" in record.getMessage()
 
 

@@ -15,6 +15,7 @@ import pytest
 from bot.core.scheduler import Scheduler, utc_now
 from bot.errors import PluginError
 from bot.plugin.schedule import Cron, Every, Job
+from tests.helpers import LogWatch, watch
 
 FAST = 0.05  # seconds between runs of the fast jobs
 LIMIT = 5.0  # how long a test waits for something expected within a few FAST intervals
@@ -28,40 +29,9 @@ def job(name: str, trigger: Every | Cron) -> Job:
     return Job(name, trigger, _unused)
 
 
-class Records(logging.Handler):
-    """The scheduler's log records, with a way to await one that matches."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self._changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self._changed.set()
-
-    def matching(self, text: str, level: int = logging.WARNING) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.levelno == level and text in r.getMessage()]
-
-    async def wait_for(self, text: str, count: int = 1, level: int = logging.WARNING) -> None:
-        async with asyncio.timeout(LIMIT):
-            while len(self.matching(text, level)) < count:
-                self._changed.clear()
-                await self._changed.wait()
-
-
 @pytest.fixture
-def logs() -> Iterator[Records]:
-    handler = Records()
-    logger = logging.getLogger("bot.scheduler")
-    logger.addHandler(handler)
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+def logs() -> Iterator[LogWatch]:
+    yield from watch("bot.scheduler")
 
 
 class Counter:
@@ -132,7 +102,7 @@ async def test_jobs_are_independent_and_first_waits_one_interval() -> None:
     assert other_tasks() == set()
 
 
-async def test_an_overlapping_run_is_skipped_and_logged(logs: Records) -> None:
+async def test_an_overlapping_run_is_skipped_and_logged(logs: LogWatch) -> None:
     """A run lasting several intervals: the ticks meanwhile are skipped with a WARNING
     each, never stacked; once it ends, the next tick runs again."""
     release = asyncio.Event()
@@ -157,7 +127,7 @@ async def test_an_overlapping_run_is_skipped_and_logged(logs: Records) -> None:
     scheduler = Scheduler(run)
     scheduler.add(job("demo.slow", Every(FAST, first=0)))
     scheduler.start()
-    await logs.wait_for("job demo.slow still running; skipped the ", count=3)
+    await logs.wait_for("job demo.slow still running; skipped the ", count=3, level=logging.WARNING)
     assert runs == 1  # three ticks passed while the first run went on: none started
     release.set()
     async with asyncio.timeout(LIMIT):
@@ -165,14 +135,14 @@ async def test_an_overlapping_run_is_skipped_and_logged(logs: Records) -> None:
     await stop(scheduler, grace=1)
 
     assert most_active == 1
-    skipped = logs.matching("still running")
+    skipped = logs.matching("still running", logging.WARNING)
     assert len(skipped) >= 3
     assert all(r.name == "bot.scheduler" for r in skipped)
     # "skipped the 12:05:00 UTC run": the due time of the tick that did not run
     assert skipped[0].getMessage().endswith(" UTC run")
 
 
-async def test_a_failing_run_is_logged_and_the_next_run_happens(logs: Records) -> None:
+async def test_a_failing_run_is_logged_and_the_next_run_happens(logs: LogWatch) -> None:
     attempts = 0
     recovered = asyncio.Event()
 
@@ -196,7 +166,7 @@ async def test_a_failing_run_is_logged_and_the_next_run_happens(logs: Records) -
     assert failure.exc_info is not None and failure.exc_info[0] is RuntimeError
 
 
-async def test_stop_cancels_a_run_that_outlives_the_grace(logs: Records) -> None:
+async def test_stop_cancels_a_run_that_outlives_the_grace(logs: LogWatch) -> None:
     started = asyncio.Event()
     cancelled = False
 
@@ -316,7 +286,7 @@ async def test_a_run_never_fires_before_its_due_time_by_the_clock() -> None:
         assert at >= origin + timedelta(seconds=n * FAST)
 
 
-async def test_a_clock_jump_skips_the_missed_runs(logs: Records) -> None:
+async def test_a_clock_jump_skips_the_missed_runs(logs: LogWatch) -> None:
     """The wall clock jumps an hour ahead (a suspended host, an NTP step): the runs
     missed meanwhile are skipped with one WARNING, not fired in a burst."""
     jump = timedelta(0)
@@ -331,16 +301,18 @@ async def test_a_clock_jump_skips_the_missed_runs(logs: Records) -> None:
     await run.wait_for("demo.tick", 1)
     jump = timedelta(hours=1)
     before = run.count("demo.tick")
-    await logs.wait_for("job demo.tick: fell behind; skipped the runs due after")
+    await logs.wait_for(
+        "job demo.tick: fell behind; skipped the runs due after", level=logging.WARNING
+    )
     await run.wait_for("demo.tick", before + 2)
     await stop(scheduler, grace=1)
     # a burst would fire (or skip, logging each) ~72,000 ticks: an hour of FAST intervals
     assert run.count("demo.tick") < before + 100
-    assert len(logs.matching("fell behind")) < 10
-    assert len(logs.matching("still running")) < 10
+    assert len(logs.matching("fell behind", logging.WARNING)) < 10
+    assert len(logs.matching("still running", logging.WARNING)) < 10
 
 
-async def test_a_cron_job_runs_at_the_minute(logs: Records) -> None:
+async def test_a_cron_job_runs_at_the_minute(logs: LogWatch) -> None:
     """A clock 0.1 s before 12:00: the every-minute job runs at 12:00:00 by that clock."""
     loop = asyncio.get_running_loop()
     origin, began = datetime(2024, 1, 1, 11, 59, 59, 900_000, tzinfo=UTC), loop.time()

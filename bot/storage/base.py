@@ -105,6 +105,14 @@ def check_name(what: str, name: str) -> None:
         raise ValueError("store namespace must not be empty")
 
 
+def check_call(closed: bool, namespace: str, key: str) -> None:
+    """What every store call checks first: the store is open, the names are usable."""
+    if closed:
+        raise RuntimeError("store is closed")
+    check_name("namespace", namespace)
+    check_name("key", key)
+
+
 def encode(key: str, value: Any) -> str:
     """``value`` as compact JSON text, or a TypeError naming ``key`` and the culprit.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.storage.base import PURGE_EVERY, Clock, check_name, decode, encode, expiry, live
+from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry, live
 
 
 class MemoryStore:
@@ -75,10 +75,7 @@ class MemoryStore:
         return entry
 
     def _check(self, namespace: str, key: str) -> None:
-        if self._closed:
-            raise RuntimeError("store is closed")
-        check_name("namespace", namespace)
-        check_name("key", key)
+        check_call(self._closed, namespace, key)
 
     def __repr__(self) -> str:
         return f"MemoryStore(namespaces={len(self._data)})"

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.base import PURGE_EVERY, Clock, check_name, decode, encode, expiry
+from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry
 
 log = logging.getLogger("bot.storage")
 
@@ -147,10 +147,7 @@ class SQLiteStore:
             await self._conn.close()
 
     def _check(self, namespace: str, key: str) -> None:
-        if self._closed:
-            raise RuntimeError("store is closed")
-        check_name("namespace", namespace)
-        check_name("key", key)
+        check_call(self._closed, namespace, key)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self._path)!r})"
