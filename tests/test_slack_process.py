@@ -86,21 +86,6 @@ async def test_the_bot_answers_in_socket_mode_and_stops_on_sigterm(
     assert BOT_TOKEN not in err.decode() and APP_TOKEN not in err.decode()
 
 
-def test_check_without_slack_settings_imports_no_slack_library(bot_env: dict[str, str]) -> None:
-    probe = (
-        "import sys\n"
-        "from bot.cli import main\n"
-        "assert main(['check']) == 0\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk')))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=bot_env, cwd=ROOT,
-        timeout=30, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
-
-
 def test_slack_manifest_lists_every_command_and_parses(bot_env: dict[str, str]) -> None:
     def manifest(*args: str) -> dict[str, Any]:
         proc = subprocess.run(
