@@ -9,7 +9,7 @@ The names below are the whole public API; ``tests/test_public_api.py`` pins them
 
 from bot._version import __version__
 from bot.config import Secret
-from bot.errors import BotError, ConfigError, UsageError, UserError
+from bot.errors import BotError, ConfigError, FetchError, FetchTimeout, UsageError, UserError
 from bot.http import Result
 from bot.model import (
     BotReady,
@@ -34,6 +34,8 @@ __all__ = [
     "Check",
     "ConfigError",
     "Context",
+    "FetchError",
+    "FetchTimeout",
     "Field",
     "MemberJoined",
     "Message",

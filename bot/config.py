@@ -141,6 +141,24 @@ class Settings:
         "Default total timeout of ctx.http requests, seconds",
         minimum=0.001,
     )
+    http_retries: int = setting(
+        "BOT_HTTP_RETRIES",
+        2,
+        "ctx.fetch_json: retries after a connection error, 5xx or 429 (with backoff)",
+        minimum=0,
+    )
+    http_per_host: int = setting(
+        "BOT_HTTP_PER_HOST",
+        10,
+        "ctx.fetch_json: requests at once to one host; the rest wait their turn",
+        minimum=1,
+    )
+    http_connections: int = setting(
+        "BOT_HTTP_CONNECTIONS",
+        100,
+        "Open connections of the shared HTTP session in all (0: no limit)",
+        minimum=0,
+    )
     ignore_bots: bool = setting("BOT_IGNORE_BOTS", True, "Ignore messages from bots (and itself)")
     admins: str = setting(
         "BOT_ADMINS", "", "Admin users as platform:id, comma separated (discord:123,slack:U456)"

@@ -2,7 +2,9 @@
 
     BotError                      root: catch this to catch anything botloop raises
     ├── UserError                 the user asked for something we can't do; shown to them as is
-    │   └── UsageError            arguments did not fit the command's signature
+    │   ├── UsageError            arguments did not fit the command's signature
+    │   └── FetchError            an outside API failed (ctx.fetch_json); says which, and how
+    │       └── FetchTimeout      ... by not answering in time (also a TimeoutError)
     └── OperationalError          the bot or its setup is at fault; logged, never shown raw
         ├── ConfigError           a setting is missing or invalid (startup stops, exit 2)
         ├── PluginError           a plugin is malformed or failed to load
@@ -28,6 +30,33 @@ class UserError(BotError):
 
 class UsageError(UserError):
     """The message's arguments do not fit the command; the reply adds the usage line."""
+
+
+class FetchError(UserError):
+    """A lookup through ``ctx.fetch_json`` failed for good (after any retries).
+
+    ``str()`` is fit for chat and never holds the URL's query (it may carry a key):
+    "Open-Meteo answered 503 (service unavailable)". ``status`` is the HTTP status,
+    or None when no answer came; ``retry_after`` is how many seconds the API asked
+    us to wait, when it said. Uncaught, the user gets the message as the answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.service = service
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FetchTimeout(FetchError, TimeoutError):
+    """The API did not answer in time. A TimeoutError too, so ``Result.timed_out`` holds."""
 
 
 class OperationalError(BotError):

@@ -13,9 +13,9 @@ def test_public_names_are_pinned() -> None:
     assert sorted(bot.__all__) == sorted(
         [
             "BotError", "BotReady", "Card", "ChannelRef", "Check", "ConfigError", "Context",
-            "Field", "MemberJoined", "Message", "MessageRef", "Plugin", "ReactionAdded", "Reply",
-            "Result", "Secret", "UsageError", "User", "UserError", "__version__", "check",
-            "cooldown", "is_admin", "is_direct", "requires",
+            "FetchError", "FetchTimeout", "Field", "MemberJoined", "Message", "MessageRef",
+            "Plugin", "ReactionAdded", "Reply", "Result", "Secret", "UsageError", "User",
+            "UserError", "__version__", "check", "cooldown", "is_admin", "is_direct", "requires",
         ]
     )  # fmt: skip
     for name in bot.__all__:

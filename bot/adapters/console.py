@@ -52,6 +52,7 @@ class ConsoleAdapter:
     """Chat with the bot in a terminal. Every line is a direct message to it."""
 
     platform = "console"
+    can_edit = True  # an "edit" prints the new version below: the updates stay readable
 
     def __init__(
         self,

@@ -41,8 +41,11 @@ class Sent:
 class MemoryAdapter:
     """Feed it messages with :meth:`say`; read the bot's answers from :attr:`sent`."""
 
-    def __init__(self, platform: str = "memory", *, channel: str = "general") -> None:
+    def __init__(
+        self, platform: str = "memory", *, channel: str = "general", can_edit: bool = True
+    ) -> None:
         self.platform = platform
+        self.can_edit = can_edit  # False plays a platform that cannot edit messages
         self.channel = ChannelRef(platform, channel)
         self.user = User("u1", "alice")
         self.me = User("bot", "botloop", is_bot=True)
@@ -120,6 +123,8 @@ class MemoryAdapter:
         return ref
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
+        if not self.can_edit:  # as the Outlet contract says: post it anew
+            return await self.send(ref.channel, reply)
         self.edits.append((ref, reply))
         return ref
 

@@ -24,7 +24,7 @@ from bot.core.lifespan import job_runner, set_up, tear_down
 from bot.core.registry import Registry
 from bot.core.scheduler import Scheduler
 from bot.errors import ConfigError
-from bot.http import create_session
+from bot.http import Fetcher, FetchPolicy, create_session
 from bot.model import Event
 from bot.plugin import Services
 from bot.storage import Store, open_store, storage_url
@@ -78,10 +78,14 @@ class Runtime:
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
         store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
-        http = create_session(s.name, s.http_timeout)
+        http = create_session(s.name, s.http_timeout, s.http_connections)
         try:
+            policy = FetchPolicy(
+                timeout=s.http_timeout, retries=s.http_retries, per_host=s.http_per_host
+            )
             services = Services(
                 http=http,
+                fetcher=Fetcher(http, policy),
                 prefix=s.prefix,
                 bot_name=s.name,
                 store=store,

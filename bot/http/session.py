@@ -12,13 +12,15 @@ def user_agent(bot_name: str) -> str:
     return f"{bot_name} (botloop/{__version__}; aiohttp/{aiohttp.__version__})"
 
 
-def create_session(bot_name: str, timeout: float) -> aiohttp.ClientSession:
+def create_session(bot_name: str, timeout: float, connections: int = 100) -> aiohttp.ClientSession:
     """A session with a total timeout on every request and the bot's User-Agent.
 
-    Must be called with the event loop running. The connector keeps its default
-    pool (100 connections); per-host limits are the caller's to set per request.
+    Must be called with the event loop running. ``connections`` caps the pool in
+    all (0: no cap); per-host limits belong to the fetcher, which can start a
+    request's timeout once it has a slot, not while it queues.
     """
     return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections, limit_per_host=0),
         timeout=aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10.0)),
         headers={"User-Agent": user_agent(bot_name)},
         raise_for_status=False,

@@ -13,6 +13,8 @@ class Outlet(Protocol):
     """Sends neutral replies to one platform. Every adapter is one."""
 
     platform: str
+    can_edit: bool
+    """Whether :meth:`edit` changes the message in place (progress reports need it)."""
 
     async def send(
         self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None

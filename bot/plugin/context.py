@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bot.errors import PluginError
-from bot.http import Result, gather
+from bot.http import Fetcher, Result, gather
+from bot.http.fetch import Params
 from bot.model import (
     BotReady,
     Card,
@@ -25,6 +26,7 @@ from bot.model import (
     Reply,
     User,
 )
+from bot.plugin.progress import Progress
 from bot.storage import KeyValue, Store
 
 T = TypeVar("T")
@@ -38,6 +40,7 @@ class Services:
     http: aiohttp.ClientSession
     prefix: str
     bot_name: str
+    fetcher: Fetcher | None = None
     store: Store | None = None
     outlets: Mapping[str, Outlet] = field(default_factory=dict)
     admins: frozenset[tuple[str, str]] = frozenset()
@@ -235,3 +238,48 @@ class Context:
         the other lookups. ``limit``: how many at once; ``timeout``: seconds each.
         """
         return await gather(*awaitables, limit=limit, timeout=timeout)
+
+    async def fetch_json(
+        self,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        cache_ttl: float = 0,
+        service: str | None = None,
+    ) -> Any:
+        """GET ``url`` (with query ``params``) and return its JSON.
+
+        Retries connection errors, 5xx and 429 with backoff (``retries``, default
+        ``BOT_HTTP_RETRIES``), honouring Retry-After; at most ``BOT_HTTP_PER_HOST``
+        requests to one host at once; ``timeout`` seconds per try (default
+        ``BOT_HTTP_TIMEOUT``); ``cache_ttl``: seconds to remember the answer, so the
+        same lookup again makes no request. A failure raises :class:`~bot.FetchError`
+        (a timeout :class:`~bot.FetchTimeout`) whose text a user can read, naming
+        ``service`` (default: the host).
+        """
+        fetcher = self.services.fetcher
+        if fetcher is None:
+            raise PluginError("ctx.fetch_json: this bot runs without a fetcher")
+        return await fetcher.json(
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            retries=retries,
+            cache_ttl=cache_ttl,
+            service=service,
+        )
+
+    def progress(self, total: int, label: str, *, interval: float = 1.0) -> Progress:
+        """``async with ctx.progress(len(urls), "Checking sites") as progress:`` posts
+        "Checking sites… 0/12", counts up as ``progress.advance()`` is called (or
+        ``progress.track(aw)`` awaited), editing at most once per ``interval`` s;
+        ``await progress.finish(answer)`` turns the status into the answer. Where the
+        platform cannot edit, a typing indicator shows instead.
+        """
+        outlet = self._outlet()
+        edit = outlet.edit if outlet.can_edit else None
+        return Progress(self.reply, edit, self.typing, total, label, interval)

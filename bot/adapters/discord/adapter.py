@@ -78,6 +78,7 @@ class DiscordAdapter:
     """
 
     platform = "discord"
+    can_edit = True
 
     def __init__(
         self,

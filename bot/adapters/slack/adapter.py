@@ -78,6 +78,7 @@ class SlackAdapter:
     """Slack through slack-bolt: Socket Mode (app token) or HTTP mode (signing secret)."""
 
     platform = PLATFORM
+    can_edit = True  # chat.update
 
     def __init__(
         self,
