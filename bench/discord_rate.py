@@ -226,12 +226,13 @@ async def _measure(port: int, n: int, warm: int, profiled: int) -> Figures:
                 RawBot(control, token).running() as raw,
             ):
                 contenders = {"discord": bot, "dpy": dpy, "raw": raw}
+                said = {"discord": "botloop", "dpy": "discord.py alone", "raw": "raw aiohttp"}
                 for name, session in contenders.items():
-                    await control.burst(session, warm, f"{name}, warming up")
+                    await control.burst(session, warm, f"{said[name]}, warming up")
 
                 def turn(name: str) -> Callable[[int], Any]:
                     async def step(k: int) -> None:
-                        rates[name].append(await control.burst(contenders[name], k, name))
+                        rates[name].append(await control.burst(contenders[name], k, said[name]))
 
                     return step
 
