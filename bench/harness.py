@@ -20,12 +20,13 @@ import aiohttp
 
 import bot.core.runtime
 from bench.checks import BenchError, expect
-from bot import Plugin
+from bot import Context, Plugin
+from bot.adapters.base import Adapter
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
-from bot.model import ChannelRef, Message, MessageRef, Reply
+from bot.model import BotReady, ChannelRef, Message, MessageRef, Reply
 
 PATIENCE = 30.0  # seconds to wait for a reply before calling it lost
 
@@ -167,6 +168,44 @@ async def running(
     finally:
         adapter.finish()
         code = await asyncio.wait_for(task, 30)
+    expect(code == 0, f"the runtime exited with {code}")
+
+
+def ready_plugin(ready: asyncio.Event, adapters: int) -> Plugin:
+    """Sets ``ready`` once ``adapters`` BotReady events have arrived."""
+    plugin = Plugin("ready", help="Tells the benchmark when every adapter is connected")
+    seen: list[BotReady] = []
+
+    @plugin.on_event("bot_ready")
+    async def on_ready(ctx: Context, event: BotReady) -> None:
+        seen.append(event)
+        if len(seen) == adapters:
+            ready.set()
+
+    return plugin
+
+
+@asynccontextmanager
+async def on_adapters(
+    *adapters: Adapter, plugins: tuple[Plugin, ...], **settings: Any
+) -> AsyncIterator[None]:
+    """A real Runtime (default settings unless given) on real platform adapters, from
+    the moment each has announced BotReady until it has stopped and exited 0."""
+    ready = asyncio.Event()
+    registry = registry_of(*plugins, ready_plugin(ready, len(adapters)))
+    settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
+    runtime = Runtime(replace(Settings(), **settings), registry, list(adapters))
+    task = asyncio.create_task(runtime.run())
+    try:
+        try:
+            async with asyncio.timeout(PATIENCE):
+                await ready.wait()
+        except TimeoutError:
+            raise BenchError(f"the adapters were not ready after {PATIENCE:g} s") from None
+        yield
+    finally:
+        runtime.request_stop()
+        code = await asyncio.wait_for(task, 60)
     expect(code == 0, f"the runtime exited with {code}")
 
 

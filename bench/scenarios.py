@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dispatch, fanout, head_of_line, startup
+from bench import dispatch, fanout, head_of_line, platforms, startup
 from bench.sizes import Size
-from bench.table import Figures, Goal, Row
+from bench.table import Figures, Row
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,6 @@ class Scenario:
     measure: Callable[[Size], Figures] | None = None  # None while it waits on something
     pending: str = ""  # why it is not measured yet
 
-
-# Scenario 6, for when the Discord and Slack adapters land (measured against tests/fakes/).
-PLATFORM_ROWS = (
-    Row("Slack ack p99, handlers take 5 s", "ms", "slack_ack_p99", None, Goal("<=", 50, "value")),
-    Row("Discord gateway → REST send", "msg/s", "discord_rate"),
-)
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -66,8 +60,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "platforms",
             "6. Platform paths: Slack ack latency, Discord gateway → REST send",
-            PLATFORM_ROWS,
-            pending="not yet: needs adapters",
+            platforms.ROWS,
+            platforms.measure,
         ),
     )
 }

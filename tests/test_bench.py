@@ -4,6 +4,7 @@ rot. Figures are checked for sanity only; a benchmark never fails CI on a time."
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from pathlib import Path
@@ -11,26 +12,33 @@ from unittest.mock import patch
 
 import pytest
 
-from bench import harness, run, startup
+from bench import harness, platforms, run, slack_acks, startup
 from bench.checks import BenchError
 from bench.harness import Floor, one_at_a_time
 from bench.scenarios import SCENARIOS, Scenario
-from bench.table import Goal, Row, summarise
+from bench.table import Figures, Goal, Row, summarise
 
 MEASURED = [s for s in SCENARIOS.values() if s.measure is not None]
 
 
+@functools.cache
+def tiny(name: str) -> Figures:
+    """One tiny run of scenario ``name``, shared by the tests that look at its figures."""
+    measure = SCENARIOS[name].measure
+    assert measure is not None
+    return measure("tiny")
+
+
 @pytest.mark.parametrize("scenario", MEASURED, ids=lambda s: s.name)
 def test_scenario_gives_every_figure_its_rows_name(scenario: Scenario) -> None:
-    assert scenario.measure is not None
-    figures = scenario.measure("tiny")
+    figures = tiny(scenario.name)
     for row in scenario.rows:
         for key in filter(None, (row.value, row.floor)):
             assert math.isfinite(figures[key]) and figures[key] >= 0, (key, figures)
 
 
 def test_dispatch_figures_are_sane() -> None:
-    figures = SCENARIOS["dispatch"].measure("tiny")  # type: ignore[misc]
+    figures = tiny("dispatch")
     assert 0 < figures["floor_p50"] <= figures["floor_p99"]
     assert 0 < figures["p50"] <= figures["p99"]
     assert figures["rate"] > 0 and figures["floor_rate"] > 0
@@ -38,10 +46,23 @@ def test_dispatch_figures_are_sane() -> None:
 
 
 def test_head_of_line_replies_only_after_the_nap() -> None:
-    figures = SCENARIOS["head-of-line"].measure("tiny")  # type: ignore[misc]
+    figures = tiny("head-of-line")
     assert 100 <= figures["first"] <= figures["last"]
     # Not a timing assertion on botloop's speed: 100 naps in a row would take 10 s.
     assert figures["last"] < 5_000
+
+
+def test_platform_paths_ack_before_the_handlers_wake_and_profile_the_discord_bot() -> None:
+    figures = tiny("platforms")
+    # Every handler was still asleep when the last ack came: no ack waited for one.
+    assert figures["asleep"] == 2 * (platforms.ACKS["tiny"] + slack_acks.WARM_UP)
+    for mode in ("socket", "http", "socket_floor", "http_floor"):
+        assert 0 < figures[f"{mode}_p50"] <= figures[f"{mode}_p99"]
+    assert min(figures["discord_rate"], figures["dpy_rate"], figures["raw_rate"]) > 0
+    shares = [v for k, v in figures.items() if k.startswith("share_")]
+    assert len(shares) == 5 and math.isclose(sum(shares), 100)
+    assert figures["share_botloop"] > 0 and figures["share_discord"] > 0
+    assert 0 < figures["busy"] <= 100
 
 
 def test_installed_extras_are_not_imported_by_a_console_bot() -> None:
@@ -91,16 +112,29 @@ def test_one_command_prints_the_table_and_writes_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--runs", "1", "--size", "tiny", "--out", str(tmp_path)]
-    assert run.main([*argv, "--only", "head-of-line", "--only", "platforms"]) == 0
+    assert run.main([*argv, "--only", "head-of-line"]) == 0
     out = capsys.readouterr().out
-    assert "100th reply vs 0.1 s (ms)" in out and "not yet: needs adapters" in out
+    assert "100th reply vs 0.1 s (ms)" in out
     (path,) = tmp_path.glob("*.json")
     result = json.loads(path.read_text())
     assert result["machine"]["cores"] >= 1 and result["machine"]["python"]
     hol = result["scenarios"]["head-of-line"]
     assert len(hol["runs"]) == 1 and hol["error"] == ""
     assert hol["rows"][0]["met"] in ("yes", "NO")
-    assert result["scenarios"]["platforms"]["pending"] == "not yet: needs adapters"
+
+
+def test_a_pending_scenario_is_listed_without_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiting = Scenario("later", "7. Later", (Row("x", "ms", "x"),), pending="not yet: needs Y")
+    with patch.dict(run.SCENARIOS, {"later": waiting}):
+        assert (
+            run.main(["--runs", "1", "--size", "tiny", "--out", str(tmp_path), "--only", "later"])
+            == 0
+        )
+    assert "not yet: needs Y" in capsys.readouterr().out
+    (path,) = tmp_path.glob("*.json")
+    assert json.loads(path.read_text())["scenarios"]["later"]["pending"] == "not yet: needs Y"
 
 
 def test_a_lost_reply_stops_the_scenario_instead_of_hanging() -> None:
