@@ -14,11 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from typing import Any
-from unittest import mock
 
-import aiohttp
-
-import bot.core.runtime
 from bench.checks import BenchError, expect
 from bot import Context, Plugin
 from bot.adapters.base import Adapter
@@ -137,32 +133,18 @@ def registry_of(*plugins: Plugin) -> Registry:
     return registry
 
 
-@contextmanager
-def session_factory(
-    factory: Callable[[str, float], aiohttp.ClientSession] | None,
-) -> Iterator[None]:
-    """Swap the Runtime's HTTP session factory: botloop has no setting for the
-    connector's limits, so this patch is what raising them takes today."""
-    if factory is None:
-        yield
-        return
-    with mock.patch.object(bot.core.runtime, "create_session", factory):
-        yield
-
-
 @asynccontextmanager
-async def running(
-    *plugins: Plugin,
-    session: Callable[[str, float], aiohttp.ClientSession] | None = None,
-    **settings: Any,
-) -> AsyncIterator[StampingAdapter]:
+async def running(*plugins: Plugin, **settings: Any) -> AsyncIterator[StampingAdapter]:
     """A real Runtime (default settings unless given) on a StampingAdapter."""
     adapter = StampingAdapter()
     settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
     runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])
-    with session_factory(session):
-        task = asyncio.create_task(runtime.run())
-        await adapter.ready()  # the session is made before the adapter starts
+    task = asyncio.create_task(runtime.run())
+    ready = asyncio.ensure_future(adapter.ready())
+    await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():  # the runtime ended before it started: say why, never hang
+        ready.cancel()
+        raise BenchError(f"the runtime stopped before it started: {task.exception()!r}")
     try:
         yield adapter
     finally:
