@@ -138,7 +138,7 @@ class Settings:
     http_timeout: float = setting(
         "BOT_HTTP_TIMEOUT",
         10.0,
-        "Default total timeout of ctx.http requests, seconds",
+        "Timeout of one ctx.http request, or of one try of ctx.fetch_json, seconds",
         minimum=0.001,
     )
     http_retries: int = setting(
