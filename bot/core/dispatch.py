@@ -29,6 +29,13 @@ log = logging.getLogger("bot.dispatch")
 AnyHandler = Command | Listener | EventHandler
 
 
+class _TaskRef:
+    """The task a handler runs in, handed to its coroutine (made before the task)."""
+
+    __slots__ = ("task",)
+    task: asyncio.Task[None]
+
+
 class Dispatcher:
     """Owns every handler task: starts them, bounds them, and drains them on shutdown.
 
@@ -86,13 +93,13 @@ class Dispatcher:
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._spawn(self._run(route, event, outlet, args), route.handler.info.name)
+                self._start(route, event, outlet, args, route.handler.info.name)
                 matched = True
         for bound in self._listeners:
             found = bound.handler.pattern.search(text)
             if found is not None:
                 groups = found.groupdict()
-                self._spawn(self._run(bound, event, outlet, groups), bound.mount.name)
+                self._start(bound, event, outlet, groups, bound.mount.name)
                 matched = True
         if not matched and body is not None and (event.mentioned or event.is_direct):
             self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
@@ -103,28 +110,37 @@ class Dispatcher:
         if route is None:
             self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
             return
-        self._spawn(self._run(route, msg, outlet, inv), route.handler.info.name)
+        self._start(route, msg, outlet, inv, route.handler.info.name)
 
     def _submit_event(self, event: Event, outlet: Outlet) -> None:
         if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
             return
         for bound in self._events.get(event.kind, ()):
-            self._spawn(self._run(bound, event, outlet, event), f"{bound.mount.name}:{event.kind}")
+            self._start(bound, event, outlet, event, f"{bound.mount.name}:{event.kind}")
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         # Named after the command or plugin, so asyncio's debug warnings and task
         # dumps say whose handler it is. The task takes itself out of _tasks when
         # it ends (see _run): cheaper than a done callback, one more loop turn each.
-        self._tasks.add(self._loop.create_task(coro, name=name))
+        task = self._loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        return task
 
-    async def _run(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any) -> None:
+    def _start(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any, name: str) -> None:
+        """Start :meth:`_run` in a task of its own, and tell it which task that is."""
+        own = _TaskRef()
+        own.task = self._spawn(self._run(own, bound, event, outlet, arg), name)
+
+    async def _run(
+        self, own: _TaskRef, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any
+    ) -> None:
         """One handler, inside the gate, the timeout and the error boundary.
 
-        ``arg``: a command's argument text or Invocation, a listener's matched
-        groups, or the event itself for an event handler.
+        ``own``: the task this runs in (set before it starts; cheaper than asking
+        asyncio). ``arg``: a command's argument text or Invocation, a listener's
+        matched groups, or the event itself for an event handler.
         """
-        task = asyncio.current_task()
-        assert task is not None
+        task = own.task
         handler: AnyHandler = bound.handler
         mount = bound.mount
         eid = f"{next(self._ids):x}"
