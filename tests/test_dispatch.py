@@ -4,6 +4,7 @@ boundary, timeouts, concurrency and everything a handler reaches through ``ctx``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -342,6 +343,71 @@ async def test_a_handler_may_set_its_own_timeout(caplog: pytest.LogCaptureFixtur
     assert "done waiting" in texts  # 0.3 s is over the global 0.2 s, under its own 5 s
     assert any("`!quick` took too long" in t for t in texts)
     assert any("timed out after 0.1 s" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_timeout_is_logged_with_its_limit(caplog: pytest.LogCaptureFixture) -> None:
+    async with running(sleepers(), handler_timeout=0.2) as (adapter, _):
+        adapter.say("!nap")
+        await adapter.wait_for(1)
+    assert any("!nap timed out after 0.2 s" in r.getMessage() for r in caplog.records)
+    assert not any("failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_handlers_own_asyncio_timeout_is_a_failure_not_a_timeout() -> None:
+    plugin = Plugin("own")
+
+    @plugin.command
+    async def lookup(ctx: Context) -> None:
+        async with asyncio.timeout(0.05):  # as an HTTP client's timeout would
+            await asyncio.sleep(10)
+
+    async with running(plugin, handler_timeout=5) as (adapter, _):
+        adapter.say("!lookup")
+        sent = await adapter.wait_for(1)
+    assert "`!lookup` failed" in sent[0].text
+
+
+async def test_a_handler_may_clean_up_when_stopped_for_time() -> None:
+    plugin = Plugin("tidy")
+
+    @plugin.command
+    async def long(ctx: Context) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await ctx.reply("cleaning up")
+            raise
+
+    async with running(plugin, handler_timeout=0.1) as (adapter, _):
+        adapter.say("!long")
+        sent = await adapter.wait_for(2)
+    assert sent[0].text == "cleaning up"
+    assert "`!long` took too long" in sent[1].text
+
+
+async def test_a_handler_that_swallows_the_stop_ends_quietly() -> None:
+    plugin = Plugin("stubborn")
+
+    @plugin.command
+    async def stubborn(ctx: Context) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(10)
+        await asyncio.sleep(0)  # the task is not left cancelled: it may go on awaiting
+        await ctx.reply("carried on")
+
+    async with running(plugin, handler_timeout=0.1) as (adapter, _):
+        adapter.say("!stubborn")
+        sent = await adapter.wait_for(1)
+    assert [s.text for s in sent] == ["carried on"]
+
+
+async def test_handlers_timed_out_in_a_row_each_get_their_apology() -> None:
+    async with running(sleepers(), handler_timeout=0.1) as (adapter, _):
+        for _ in range(3):
+            adapter.say("!nap")
+            await asyncio.sleep(0.03)
+        sent = await adapter.wait_for(3)
+    assert [s.text for s in sent] == ["Sorry, `!nap` took too long and was stopped."] * 3
 
 
 def test_timeout_must_be_positive() -> None:

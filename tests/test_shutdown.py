@@ -141,6 +141,42 @@ async def test_second_stop_request_skips_the_grace_period() -> None:
     assert events == ["started", "cancelled"]
 
 
+async def test_a_handler_cancelled_before_it_started_does_not_hold_up_the_stop() -> None:
+    events, adapter, runtime, task = await napping(30, shutdown_grace=30)
+    adapter.say("!hi")  # its task is made, but has not run a step yet...
+    runtime.request_stop()
+    runtime.request_stop()  # ...when the second stop request cancels it
+    assert await asyncio.wait_for(task, 10) == 0
+    assert events == ["started", "cancelled"]
+    assert adapter.sent == []
+
+
+async def test_a_handler_stopped_by_shutdown_gets_no_timeout_apology() -> None:
+    events = Events()
+    plugin = Plugin("stubborn")
+
+    @plugin.command
+    async def linger(ctx: Context) -> None:
+        events.started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            await asyncio.sleep(0.3)  # cleaning up past its 0.1 s limit
+            raise
+
+    adapter = MemoryAdapter()
+    runtime = runtime_for(plugin, adapter, shutdown_grace=0, handler_timeout=0.1)
+    task = asyncio.create_task(runtime.run())
+    await adapter.ready()
+    adapter.say("!linger")
+    await events.nap_started()
+    runtime.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert events == ["cancelled"]
+    assert adapter.sent == []
+
+
 async def test_messages_after_a_stop_request_are_not_dispatched() -> None:
     events, adapter, runtime, task = await napping(0.2)
     runtime.request_stop()

@@ -2,7 +2,8 @@
 
 The sink adapters call is :meth:`Dispatcher.submit`: synchronous, never blocks,
 never raises. Matching costs one prefix check, one dict lookup and one regex
-search per listener, whatever the number of commands.
+search per listener, whatever the number of commands. What follows is on the
+path of every message too, and kept lean for it (see :mod:`bot.core.limits`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from bot.core.limits import Deadlines, Gate
 from bot.core.registry import Bound, Registry
 from bot.errors import UsageError, UserError
 from bot.logging import event_id
@@ -27,8 +29,18 @@ log = logging.getLogger("bot.dispatch")
 AnyHandler = Command | Listener | EventHandler
 
 
+class _TaskRef:
+    """The task a handler runs in, handed to its coroutine (made before the task)."""
+
+    __slots__ = ("task",)
+    task: asyncio.Task[None]
+
+
 class Dispatcher:
-    """Owns every handler task: starts them, bounds them, and drains them on shutdown."""
+    """Owns every handler task: starts them, bounds them, and drains them on shutdown.
+
+    Made inside the running event loop (the Runtime does), which it keeps.
+    """
 
     def __init__(
         self,
@@ -45,7 +57,9 @@ class Dispatcher:
         self._events = registry.events
         self._services = services
         self._prefix = services.prefix
-        self._gate = asyncio.Semaphore(max_concurrency)
+        self._loop = asyncio.get_running_loop()
+        self._gate = Gate(max_concurrency)
+        self._deadlines = Deadlines(self._loop)
         self._timeout = handler_timeout
         self._ignore_bots = ignore_bots
         self._debug = debug
@@ -79,13 +93,13 @@ class Dispatcher:
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._spawn(self._run(route, event, outlet, args), route.handler.info.name)
+                self._start(route, event, outlet, args, route.handler.info.name)
                 matched = True
         for bound in self._listeners:
             found = bound.handler.pattern.search(text)
             if found is not None:
                 groups = found.groupdict()
-                self._spawn(self._run(bound, event, outlet, groups), bound.mount.name)
+                self._start(bound, event, outlet, groups, bound.mount.name)
                 matched = True
         if not matched and body is not None and (event.mentioned or event.is_direct):
             self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
@@ -96,59 +110,88 @@ class Dispatcher:
         if route is None:
             self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
             return
-        self._spawn(self._run(route, msg, outlet, inv), route.handler.info.name)
+        self._start(route, msg, outlet, inv, route.handler.info.name)
 
     def _submit_event(self, event: Event, outlet: Outlet) -> None:
         if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
             return
         for bound in self._events.get(event.kind, ()):
-            self._spawn(self._run(bound, event, outlet, event), f"{bound.mount.name}:{event.kind}")
+            self._start(bound, event, outlet, event, f"{bound.mount.name}:{event.kind}")
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         # Named after the command or plugin, so asyncio's debug warnings and task
-        # dumps say whose handler it is.
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+        # dumps say whose handler it is. The task takes itself out of _tasks when
+        # it ends (see _run): cheaper than a done callback, one more loop turn each.
+        task = self._loop.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _run(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any) -> None:
+    def _start(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any, name: str) -> None:
+        """Start :meth:`_run` in a task of its own, and tell it which task that is."""
+        own = _TaskRef()
+        own.task = self._spawn(self._run(own, bound, event, outlet, arg), name)
+
+    async def _run(
+        self, own: _TaskRef, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any
+    ) -> None:
         """One handler, inside the gate, the timeout and the error boundary.
 
-        ``arg``: a command's argument text or Invocation, a listener's matched
-        groups, or the event itself for an event handler.
+        ``own``: the task this runs in (set before it starts; cheaper than asking
+        asyncio). ``arg``: a command's argument text or Invocation, a listener's
+        matched groups, or the event itself for an event handler.
         """
+        task = own.task
         handler: AnyHandler = bound.handler
         mount = bound.mount
         eid = f"{next(self._ids):x}"
         event_id.set(eid)
         info = handler.info if isinstance(handler, Command) else None
         ctx = Context(event, outlet, mount, self._services, info, eid)
-        async with self._gate:
-            start = time.perf_counter()
+        gate = self._gate
+        entered = gate.try_enter()
+        timed_out = False
+        limit = handler.timeout or self._timeout
+        try:
+            if not entered:
+                await gate.enter()
+                entered = True
+            start = time.perf_counter() if self._debug else 0.0
             try:
-                async with asyncio.timeout(handler.timeout or self._timeout) as deadline:
-                    if (bound.checks or bound.cooldown) and not await self._allowed(bound, ctx):
-                        return
-                    if isinstance(handler, Command):
-                        pos, kw = self._arguments(handler, arg)
-                        await handler.func(ctx, *pos, **kw)
-                    elif isinstance(handler, EventHandler):
-                        await handler.func(ctx, arg)
-                    else:
-                        await handler.func(ctx, **{k: v for k, v in arg.items() if v is not None})
-            except UsageError as exc:
-                prefix = "/" if isinstance(arg, Invocation) else self._prefix
-                usage = f"\nUsage: {info.usage(prefix)}" if info else ""
-                await self._answer(ctx, f"{exc}{usage}")
-            except UserError as exc:
-                await self._answer(ctx, str(exc))
-            except Exception as exc:
-                limit = handler.timeout or self._timeout
-                await self._failed(ctx, self._label(handler, mount), exc, limit, deadline.expired())
-            if self._debug:
-                elapsed = (time.perf_counter() - start) * 1000
-                where = f"{mount.name}.{handler.func.__name__}"
-                log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
+                self._deadlines.start(task, limit)
+                if (bound.checks or bound.cooldown) and not await self._allowed(bound, ctx):
+                    return
+                if isinstance(handler, Command):
+                    pos, kw = self._arguments(handler, arg)
+                    await handler.func(ctx, *pos, **kw)
+                elif isinstance(handler, EventHandler):
+                    await handler.func(ctx, arg)
+                else:
+                    await handler.func(ctx, **{k: v for k, v in arg.items() if v is not None})
+            finally:
+                # Before any answer below: the apology is not the handler's to time.
+                timed_out = self._deadlines.stop(task)
+        except asyncio.CancelledError:
+            # The deadline's cancel is withdrawn by stop(); any other (a shutdown) stands.
+            if not timed_out or task.cancelling():
+                raise
+            await self._failed(ctx, self._label(handler, mount), None, limit, timed_out=True)
+        except UsageError as exc:
+            prefix = "/" if isinstance(arg, Invocation) else self._prefix
+            usage = f"\nUsage: {info.usage(prefix)}" if info else ""
+            await self._answer(ctx, f"{exc}{usage}")
+        except UserError as exc:
+            await self._answer(ctx, str(exc))
+        except Exception as exc:
+            # A handler that turned the deadline's cancel into an error still ran out of time.
+            await self._failed(ctx, self._label(handler, mount), exc, limit, timed_out)
+        finally:
+            if entered:
+                gate.leave()
+            self._tasks.discard(task)
+        if self._debug:
+            elapsed = (time.perf_counter() - start) * 1000
+            where = f"{mount.name}.{handler.func.__name__}"
+            log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
 
     async def _allowed(self, bound: Bound[Any], ctx: Context) -> bool:
         """Checks, then the cooldown (a refused user spends none); a command answers why not."""
@@ -187,10 +230,10 @@ class Dispatcher:
         return f"{mount.name}.{handler.func.__name__}"
 
     async def _failed(
-        self, ctx: Context, what: str, exc: Exception, limit: float, timed_out: bool
+        self, ctx: Context, what: str, exc: Exception | None, limit: float, timed_out: bool
     ) -> None:
         """The error boundary: a traceback for the log, a short apology for the user."""
-        if timed_out:
+        if timed_out or exc is None:
             ctx.log.error("%s timed out after %g s", what, limit)
             await self._answer(ctx, f"Sorry, `{what}` took too long and was stopped.")
         else:
@@ -222,6 +265,13 @@ class Dispatcher:
             log.exception("could not send an answer to %s", channel)
 
     async def _not_found(self, msg: Message, outlet: Outlet, body: str) -> None:
+        try:
+            await self._suggest(msg, outlet, body)
+        finally:
+            self._tasks.discard(asyncio.current_task())
+
+    async def _suggest(self, msg: Message, outlet: Outlet, body: str) -> None:
+        """Answer a command nobody has: a close match if there is one, and help."""
         name = body.split(None, 1)[0].lower() if body else ""
         if not name:
             text = f"Hi! Try `{self._prefix}help` to see what I can do."
@@ -233,8 +283,8 @@ class Dispatcher:
 
     async def idle(self) -> None:
         """Wait until no handler is running (the test harness's "settled")."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        while running := self._running():
+            await asyncio.wait(running)
 
     def close(self) -> None:
         """Stop taking new events; tasks already started go on."""
@@ -243,21 +293,31 @@ class Dispatcher:
     async def drain(self, grace: float | None) -> int:
         """Wait up to ``grace`` seconds (None: no limit) for running handlers, then
         cancel the rest. Returns how many were cancelled."""
-        deadline = None if grace is None else asyncio.get_running_loop().time() + grace
-        while self._tasks:
-            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+        deadline = None if grace is None else self._loop.time() + grace
+        while running := self._running():
+            left = None if deadline is None else deadline - self._loop.time()
             if left is not None and left <= 0:
                 break
-            await asyncio.wait(set(self._tasks), timeout=left)
+            await asyncio.wait(running, timeout=left)
         stragglers = self.cancel_all()
         if stragglers:
             log.warning("cancelled %d handler(s) still running after %g s", len(stragglers), grace)
             await asyncio.wait(stragglers, timeout=5)
+        self._deadlines.close()
         return len(stragglers)
 
     def cancel_all(self) -> set[asyncio.Task[None]]:
         """Cancel every running handler now; the tasks that were running."""
-        running = set(self._tasks)
+        running = self._running()
         for task in running:
             task.cancel()
         return running
+
+    def _running(self) -> set[asyncio.Task[None]]:
+        """A copy of the handler tasks still running.
+
+        A task takes itself out of ``_tasks`` as it ends, except one cancelled
+        before its first step, whose code never ran: such are dropped here.
+        """
+        self._tasks.difference_update([task for task in self._tasks if task.done()])
+        return set(self._tasks)

@@ -7,6 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+# How a frozen dataclass's __init__ stores a field past its raising __setattr__ (as
+# the generated one does), bound once: the generated code looks it up per field.
+frozen_set = object.__setattr__
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -34,14 +38,15 @@ class MessageRef:
     id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Message:
     """A chat message, as every adapter delivers it.
 
     ``text`` has the leading mention of the bot already removed (``mentioned`` says
     it was there). ``raw`` is the platform payload, an escape hatch for the rare
     plugin that needs what the neutral model leaves out. ``invocation`` is set
-    when the message is a slash command rather than typed text.
+    when the message is a slash command rather than typed text. ``received_at``
+    (``time.monotonic()``) is when the adapter made it, unless given.
     """
 
     kind: ClassVar[str] = "message"
@@ -55,6 +60,32 @@ class Message:
     raw: Any = field(default=None, repr=False, compare=False)
     received_at: float = field(default_factory=time.monotonic, repr=False, compare=False)
     invocation: Invocation | None = None
+
+    # Written out because one is made per incoming message: the __init__ dataclass
+    # generates for a frozen class costs ~3x this one (see frozen_set).
+    def __init__(
+        self,
+        platform: str,
+        channel: ChannelRef,
+        author: User,
+        text: str,
+        id: str = "",
+        mentioned: bool = False,
+        is_direct: bool = False,
+        raw: Any = None,
+        received_at: float | None = None,
+        invocation: Invocation | None = None,
+    ) -> None:
+        frozen_set(self, "platform", platform)
+        frozen_set(self, "channel", channel)
+        frozen_set(self, "author", author)
+        frozen_set(self, "text", text)
+        frozen_set(self, "id", id)
+        frozen_set(self, "mentioned", mentioned)
+        frozen_set(self, "is_direct", is_direct)
+        frozen_set(self, "raw", raw)
+        frozen_set(self, "received_at", time.monotonic() if received_at is None else received_at)
+        frozen_set(self, "invocation", invocation)
 
     @property
     def thread(self) -> str | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.model.events import frozen_set
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -31,7 +33,7 @@ class Card:
     image: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Reply:
     """What a handler sends back.
 
@@ -47,6 +49,23 @@ class Reply:
     ephemeral: bool = False
     allow_mentions: bool = False
     files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+
+    # Written out because one is made per answer; see Message.__init__.
+    def __init__(
+        self,
+        text: str = "",
+        card: Card | None = None,
+        thread: bool = False,
+        ephemeral: bool = False,
+        allow_mentions: bool = False,
+        files: tuple[tuple[str, bytes], ...] = (),
+    ) -> None:
+        frozen_set(self, "text", text)
+        frozen_set(self, "card", card)
+        frozen_set(self, "thread", thread)
+        frozen_set(self, "ephemeral", ephemeral)
+        frozen_set(self, "allow_mentions", allow_mentions)
+        frozen_set(self, "files", files)
 
     @classmethod
     def of(cls, value: str | Reply | Card) -> Reply:

@@ -169,6 +169,8 @@ class ArgSpec:
 
     def parse(self, text: str) -> tuple[list[Any], dict[str, Any]]:
         """Positional args and keyword args for the handler, or UsageError."""
+        if not text and not self.options:  # the common `!ping`: nothing to tokenize
+            return [], {}
         if self._rest is not None and not self._fixed:
             return [], self._rest_kwargs(text.strip())
         tokens = tokenize(text)
