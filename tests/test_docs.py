@@ -9,10 +9,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from bot import ChannelRef, MemberJoined, Plugin, ReactionAdded, User
+from bot import ChannelRef, MemberJoined, Plugin, ReactionAdded, Reply, User
 from bot.core.loader import load_directory
-from bot.testing import FakeAPI, Harness
+from bot.testing import FakeAPI, Harness, Respond
+from bot.testing.fake_api import Handler
 from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs" / "plugins.md").read_text()
@@ -37,7 +39,7 @@ def plugins(tmp_path: Path) -> dict[str, Plugin]:
     return {plugin.name: plugin for plugin in loaded}
 
 
-EXAMPLES = ["dice", "card", "greeter", "ops", "notes", "reminders", "counter"]
+EXAMPLES = ["dice", "card", "greeter", "ops", "notes", "lookups", "reminders", "counter"]
 
 
 def test_the_readme_links_the_guide() -> None:
@@ -108,6 +110,49 @@ async def test_notes_store_per_plugin(plugins: dict[str, Plugin]) -> None:
         assert await bot.ask("!recall wifi") == "the password is  hunter2 (by alice)"
         assert await bot.ask("!recall") == "wifi"
         assert await bot.store_of("other").get("note:wifi") is None
+
+
+async def test_lookups_fan_out_and_answer_per_item(
+    plugins: dict[str, Plugin], fake_api: FakeAPI
+) -> None:
+    fake_api.route("GET", "/price", handler=price_of({"btc": 64000.5, "eth": 3100}))
+    env = {"LOOKUPS_API": fake_api.url}
+    async with Harness(plugins["lookups"], env=env, http_retries=0) as bot:
+        [sent] = await bot.say("!prices btc eth doge")
+        assert sent.reply.card is not None
+        fields = [(f.name, f.value) for f in sent.reply.card.fields]
+        assert fields == [
+            ("btc", "$64,000.50"),
+            ("eth", "$3,100.00"),
+            ("doge", "⚠️ Prices answered 404 (not found)"),
+        ]
+        await bot.say("!prices btc")  # cached for 60 s: no request
+        assert "Usage: !prices <coin> [more…]" in await bot.ask("!prices")
+    assert sorted(r.query["coin"] for r in fake_api.requests) == ["btc", "doge", "eth"]
+
+
+async def test_lookups_report_progress_then_the_answer(
+    plugins: dict[str, Plugin], fake_api: FakeAPI
+) -> None:
+    fake_api.route("GET", "/health/db", Respond(json={"ok": True}))
+    fake_api.route("GET", "/health/web", Respond(503))
+    async with Harness(plugins["lookups"], env={"LOOKUPS_API": fake_api.url}) as bot:
+        [status] = await bot.say(
+            "!health db web",
+        )
+    assert status.text == "Checking services… 0/2"
+    assert bot.edits[-1] == (status.ref, Reply("✅ db\n❌ web"))
+    assert fake_api.count("/health/web") == 3  # a 503 is retried twice
+
+
+def price_of(prices: dict[str, float]) -> Handler:
+    async def answer(request: web.Request) -> web.Response:
+        coin = request.query["coin"]
+        if coin not in prices:
+            return web.json_response({"error": "unknown coin"}, status=404)
+        return web.json_response({"usd": prices[coin]})
+
+    return answer
 
 
 async def test_reminders_jobs_post_to_the_configured_channel(plugins: dict[str, Plugin]) -> None:

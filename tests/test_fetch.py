@@ -88,7 +88,9 @@ async def test_retries_run_out_into_an_error_a_user_can_read(
     assert not any("s3cret" in r.getMessage() for r in http_log.records)  # queries hold keys
 
 
-async def test_a_client_error_is_not_retried(fake_api: FakeAPI) -> None:
+async def test_a_client_error_is_not_retried_nor_logged_as_a_warning(
+    fake_api: FakeAPI, http_log: LogWatch
+) -> None:
     fake_api.route("GET", "/missing", Respond(404, json={"message": "Not Found"}))
     session, fetch = await fetcher()
     async with session:
@@ -97,6 +99,7 @@ async def test_a_client_error_is_not_retried(fake_api: FakeAPI) -> None:
     assert caught.value.status == 404
     assert str(caught.value) == "127.0.0.1 answered 404 (not found)"
     assert fake_api.count("/missing") == 1
+    assert http_log.matching("answered 404", logging.INFO)  # an answer, not an outage
 
 
 async def test_a_long_retry_after_is_reported_not_slept_through(fake_api: FakeAPI) -> None:

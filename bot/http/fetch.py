@@ -239,8 +239,15 @@ class Fetcher:
                 or last
                 or (answer.wait or 0) > policy.max_wait
             ):
-                log.warning(
-                    "GET %s answered %d (try %d of %d)", where, answer.status, attempt + 1, tries
+                # A 404 for a city that does not exist is an answer, not an outage.
+                level = logging.WARNING if answer.status >= 500 or answer.limited else logging.INFO
+                log.log(
+                    level,
+                    "GET %s answered %d (try %d of %d)",
+                    where,
+                    answer.status,
+                    attempt + 1,
+                    tries,
                 )
                 raise _failure(name, answer)
             wait = answer.wait
