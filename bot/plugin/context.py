@@ -164,12 +164,13 @@ class Context:
         ``value``: text in the Markdown subset, a Card, or a full Reply. ``options``
         override Reply fields: ``ephemeral=True``, ``thread=True``, ``card=…``.
         """
-        reply = Reply.of(value)
+        reply = Reply(value) if type(value) is str else Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
         event = self.event
-        if isinstance(event, Message):
-            return await self._outlet().send(event.channel, reply, reply_to=event)
+        outlet = self.outlet
+        if outlet is not None and isinstance(event, Message):  # the common case, kept short
+            return await outlet.send(event.channel, reply, reply_to=event)
         channel = self.channel
         if channel is None:
             what = f"a {event.kind} event" if event else "a job or hook"
