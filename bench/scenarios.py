@@ -47,7 +47,7 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "fan-out",
-            "4. Fan-out: 100 lookups via ctx.gather, API in another process (50 ms each)",
+            "4. Fan-out: 100 ctx.fetch_json lookups at once, API in another process (50 ms each)",
             fanout.ROWS,
             fanout.measure,
         ),
