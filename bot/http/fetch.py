@@ -152,28 +152,27 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"fetch_json needs an http(s) URL, got {url!r}")
-        name = service or parts.hostname
-        query = {k: str(v) for k, v in (params or {}).items()}
-        head = dict(headers or {})
+        request = _Request(
+            url,
+            {k: str(v) for k, v in (params or {}).items()},
+            dict(headers or {}),
+            service or parts.hostname,
+            self.policy.timeout if timeout is None else timeout,
+            1 + (self.policy.retries if retries is None else retries),
+        )
         if cache_ttl <= 0:
-            body = await self._fetch(url, query, head, name, timeout, retries)
+            body = await self._fetch(request)
         else:
-            key: CacheKey = (url, tuple(sorted(query.items())), tuple(sorted(head.items())))
-            body = await self._cached(key, cache_ttl, url, query, head, name, timeout, retries)
-        return await self._decode(body, name)
+            body = await self._cached(request, cache_ttl)
+        return await self._decode(body, request.service)
 
-    async def _cached(
-        self,
-        key: CacheKey,
-        ttl: float,
-        url: str,
-        query: dict[str, str],
-        head: dict[str, str],
-        name: str,
-        timeout: float | None,
-        retries: int | None,
-    ) -> bytes:
+    async def _cached(self, request: _Request, ttl: float) -> bytes:
         loop = asyncio.get_running_loop()
+        key: CacheKey = (
+            request.url,
+            tuple(sorted(request.query.items())),
+            tuple(sorted(request.headers.items())),
+        )
         while True:
             hit = self._cache.get(key, loop.time())
             if hit is not None:
@@ -190,7 +189,7 @@ class Fetcher:
         future: asyncio.Future[bytes] = loop.create_future()
         self._flying[key] = future
         try:
-            body = await self._fetch(url, query, head, name, timeout, retries)
+            body = await self._fetch(request)
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 future.cancel()
@@ -205,23 +204,13 @@ class Fetcher:
         finally:
             del self._flying[key]
 
-    async def _fetch(
-        self,
-        url: str,
-        query: dict[str, str],
-        head: dict[str, str],
-        name: str,
-        timeout: float | None,
-        retries: int | None,
-    ) -> bytes:
-        policy = self.policy
-        limit = policy.timeout if timeout is None else timeout
-        tries = 1 + (policy.retries if retries is None else retries)
-        where = _loggable(url)
+    async def _fetch(self, request: _Request) -> bytes:
+        name, limit, tries = request.service, request.timeout, request.tries
+        where = _loggable(request.url)
         for attempt in range(tries):
             last = attempt == tries - 1
             try:
-                answer = await self._once(url, query, head, limit, name)
+                answer = await self._once(request)
             except TimeoutError:
                 log.warning("GET %s: no answer within %g s", where, limit)
                 raise FetchTimeout(
@@ -229,7 +218,10 @@ class Fetcher:
                 ) from None
             except aiohttp.ClientError as exc:  # connection refused, reset, cut short
                 if last:
-                    log.warning("GET %s failed after %d tries: %r", where, tries, exc)
+                    # The error's type only: some aiohttp errors quote the whole URL.
+                    log.warning(
+                        "GET %s failed after %d tries: %s", where, tries, type(exc).__name__
+                    )
                     raise FetchError(f"could not reach {name}", service=name) from exc
                 answer = _Answer(0, None, False, b"")
             if 200 <= answer.status < 300:
@@ -237,7 +229,7 @@ class Fetcher:
             if answer.status and (
                 not (answer.limited or answer.status in RETRIED)
                 or last
-                or (answer.wait or 0) > policy.max_wait
+                or (answer.wait or 0) > self.policy.max_wait
             ):
                 # A 404 for a city that does not exist is an answer, not an outage.
                 level = logging.WARNING if answer.status >= 500 or answer.limited else logging.INFO
@@ -251,26 +243,29 @@ class Fetcher:
                 )
                 raise _failure(name, answer)
             wait = answer.wait
-            delay = wait if wait is not None else random.uniform(0, policy.backoff * 2**attempt)
+            backoff = self.policy.backoff * 2**attempt
+            delay = wait if wait is not None else random.uniform(0, backoff)
             log.debug("GET %s: %s; retrying in %.2f s", where, answer.status or "no answer", delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover - the last try returns or raises
 
-    async def _once(
-        self, url: str, query: dict[str, str], head: dict[str, str], limit: float, name: str
-    ) -> _Answer:
+    async def _once(self, request: _Request) -> _Answer:
         """One request, inside the host's gate and the request's timeout."""
-        slot = await self._hosts(urlsplit(url).netloc)
+        slot = await self._hosts(urlsplit(request.url).netloc)
         try:
-            async with asyncio.timeout(limit):
-                request = self.session.get(
-                    url, params=query, headers=head, timeout=aiohttp.ClientTimeout(total=limit)
+            async with asyncio.timeout(request.timeout):
+                sent = self.session.get(
+                    request.url,
+                    params=request.query,
+                    headers=request.headers,
+                    timeout=aiohttp.ClientTimeout(total=request.timeout),
                 )
-                async with request as resp:
+                async with sent as resp:
                     wait, limited = _rate_limit(resp.status, resp.headers)
                     if not 200 <= resp.status < 300:
                         return _Answer(resp.status, wait, limited, b"")
-                    return _Answer(resp.status, wait, limited, await self._read(resp, name))
+                    body = await self._read(resp, request.service)
+                    return _Answer(resp.status, wait, limited, body)
         finally:
             slot.release()
 
@@ -293,6 +288,18 @@ class Fetcher:
             return json.loads(body)
         except ValueError:
             raise FetchError(f"{name} sent an answer that is not JSON", service=name) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One lookup as asked for, with the policy's defaults filled in."""
+
+    url: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    service: str  # how the user knows the API: "Open-Meteo", or the host
+    timeout: float  # seconds per try
+    tries: int
 
 
 @dataclass(frozen=True, slots=True)
