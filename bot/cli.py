@@ -258,7 +258,9 @@ def describe_plugins(registry: Registry, prefix: str) -> list[str]:
         lines.append(f"{name} ({registry.origins.get(name, '?')})")
         for cmd in plugin.commands:
             summary = f" — {cmd.info.summary}" if cmd.info.summary else ""
-            lines.append(f"  {cmd.info.usage(prefix)}{summary}")
+            aliases = ", ".join(f"{prefix}{a}" for a in cmd.info.aliases)
+            also = f" (also {aliases})" if aliases else ""
+            lines.append(f"  {cmd.info.usage(prefix)}{also}{summary}")
         for listener in plugin.listeners:
             lines.append(f"  on message /{listener.pattern.pattern}/ → {listener.func.__name__}")
         for handler in plugin.event_handlers:

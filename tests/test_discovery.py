@@ -299,7 +299,7 @@ def test_bot_plugins_lists_commands_listeners_events_and_jobs(
     lines = proc.stdout.splitlines()
     start = lines.index("greeter (plugins/greeter)")
     assert lines[start + 1 :] == [
-        "  !hello [who=world] — Greet someone.",
+        "  !hello [who=world] (also !hi) — Greet someone.",
         "  on message /(?i)good morning/ → morning",
         "  on member_joined → welcome",
         "  every 300 s → poll",
