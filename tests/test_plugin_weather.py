@@ -4,14 +4,17 @@ failures, retries, the cache and the per-host limit."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 import time
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from bot import Card, ConfigError, Field
 from bot.testing import FakeAPI, Harness, Respond
-from plugins.weather import plugin
+from plugins.weather import WeatherConfig, plugin
 
 PLACES = {
     "oslo": {"name": "Oslo", "latitude": 59.91, "longitude": 10.75, "country": "Norway"},
@@ -245,3 +248,12 @@ def test_a_bad_setting_stops_startup_naming_the_variable(variable: str, value: s
     with pytest.raises(ConfigError) as raised:
         Harness(plugin, env={variable: value})
     assert raised.value.variable == variable
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^(WEATHER_[A-Z_]+)=(.*)$", text, re.MULTILINE))
+    defaults = {
+        f"WEATHER_{f.name.upper()}": str(f.default) for f in dataclasses.fields(WeatherConfig)
+    }
+    assert listed == defaults
