@@ -78,12 +78,12 @@ plugin = Plugin("weather", help="Current weather, from Open-Meteo", config=Weath
 
 
 @plugin.command(
-    help="Current weather in one or more cities: weather <city>…\n"
+    help="Current weather in one or more cities: weather <city> [more…]\n"
     'Quote a name of several words or separate cities by commas: `weather "New York" Oslo`, '
     "`weather New York, Oslo`."
 )
-async def weather(ctx: Context, *cities: str) -> None:
-    names = split_cities(cities)
+async def weather(ctx: Context, city: str, *more: str) -> None:
+    names = split_cities((city, *more))
     if not names:
         raise UsageError("name a city")
     cap = ctx.config.max_cities

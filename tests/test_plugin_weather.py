@@ -133,6 +133,17 @@ async def test_a_name_of_several_words_is_quoted_or_comma_separated(
     assert names == ["new york", "oslo"]
 
 
+async def test_the_slash_command_takes_the_same_words(fake_api: FakeAPI) -> None:
+    OpenMeteo(fake_api)
+    async with Harness(plugin, env=env(fake_api)) as bot:
+        [sent] = await bot.invoke("weather", "New York, Paris")
+    assert sent.reply.card is not None
+    assert [f.name for f in sent.reply.card.fields] == [
+        "New York, United States",
+        "Paris, Île-de-France, France",
+    ]
+
+
 async def test_a_city_asked_twice_is_looked_up_and_shown_once(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
@@ -212,8 +223,8 @@ async def test_many_cities_respect_the_per_host_limit(fake_api: FakeAPI) -> None
 
 async def test_no_city_answers_the_usage_line(fake_api: FakeAPI) -> None:
     async with Harness(plugin, env=env(fake_api)) as bot:
-        assert await bot.ask("!weather") == "name a city\nUsage: !weather [cities…]"
-        assert (await bot.ask("!weather , ,")).startswith("name a city")
+        assert await bot.ask("!weather") == "missing city\nUsage: !weather <city> [more…]"
+        assert await bot.ask("!weather , ,") == "name a city\nUsage: !weather <city> [more…]"
     assert fake_api.requests == []
 
 
