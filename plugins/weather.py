@@ -17,6 +17,7 @@ GEOCODE_TTL = 24 * 3600.0  # places do not move
 FORECAST_TTL = 10 * 60.0  # Open-Meteo refreshes "current" values every 15 minutes
 ATTRIBUTION = "Weather data by Open-Meteo.com"  # its licence (CC BY 4.0) asks for credit
 CURRENT = "temperature_2m,apparent_temperature,relative_humidity_2m,weather_code,wind_speed_10m"
+MAX_FIELDS = 25  # a Discord embed shows at most 25 fields (the API's "Embed Limits")
 UNITS = {  # query parameters and the labels shown with them
     "metric": ({"temperature_unit": "celsius", "wind_speed_unit": "kmh"}, "°C", "km/h"),
     "imperial": ({"temperature_unit": "fahrenheit", "wind_speed_unit": "mph"}, "°F", "mph"),
@@ -66,12 +67,15 @@ class WeatherConfig:
     forecast_url: str = "https://api.open-meteo.com"
 
     def __post_init__(self) -> None:
-        if self.max_cities < 1:
-            raise ConfigError("WEATHER_MAX_CITIES", f"must be at least 1, got {self.max_cities}")
-        for name in ("geocoding_url", "forecast_url"):
-            if not getattr(self, name).startswith(("http://", "https://")):
-                url = getattr(self, name)
-                raise ConfigError(f"WEATHER_{name.upper()}", f"must be an http(s) URL, got {url!r}")
+        if not 1 <= self.max_cities <= MAX_FIELDS:
+            problem = f"must be from 1 to {MAX_FIELDS}, got {self.max_cities}"
+            raise ConfigError("WEATHER_MAX_CITIES", problem)
+        for name, url in (
+            ("GEOCODING_URL", self.geocoding_url),
+            ("FORECAST_URL", self.forecast_url),
+        ):
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"WEATHER_{name}", f"must be an http(s) URL, got {url!r}")
 
 
 plugin = Plugin("weather", help="Current weather, from Open-Meteo", config=WeatherConfig)
@@ -153,10 +157,13 @@ def conditions(now: dict[str, Any], units: str) -> str:
     """Two lines: the sky and the temperature, then humidity, wind and local time."""
     _, degrees, speed = UNITS[units]
     emoji, words = CONDITIONS.get(now.get("weather_code", -1), ("🌡️", "Unknown conditions"))
-    line = f"{emoji} {words}, **{now['temperature_2m']:.0f} {degrees}**"
+    line = f"{emoji} {words}, **{round(now['temperature_2m'])} {degrees}**"
     if now.get("apparent_temperature") is not None:
-        line += f" (feels like {now['apparent_temperature']:.0f} {degrees})"
-    details = [f"💧 {now['relative_humidity_2m']:.0f} %", f"💨 {now['wind_speed_10m']:.0f} {speed}"]
+        line += f" (feels like {round(now['apparent_temperature'])} {degrees})"
+    details = [
+        f"💧 {round(now['relative_humidity_2m'])} %",
+        f"💨 {round(now['wind_speed_10m'])} {speed}",
+    ]
     if now.get("time"):
         details.append(f"🕒 {now['time'][-5:]} local")
     return f"{line}\n{' · '.join(details)}"

@@ -152,6 +152,15 @@ async def test_a_city_asked_twice_is_looked_up_and_shown_once(fake_api: FakeAPI)
     assert fake_api.count("/v1/search") == 1
 
 
+async def test_below_zero_rounds_without_a_minus_zero(fake_api: FakeAPI) -> None:
+    OpenMeteo(fake_api)
+    cold = {**CURRENT, "temperature_2m": -0.4, "apparent_temperature": -4.6, "weather_code": 73}
+    fake_api.route("GET", "/v1/forecast", Respond(json={"current": cold}))
+    async with Harness(plugin, env=env(fake_api)) as bot:
+        card = await card_for(bot, "!weather Oslo")
+    assert card.fields[0].value.startswith("🌨️ Snow, **0 °C** (feels like -5 °C)\n")
+
+
 async def test_a_city_not_found_says_so_and_the_others_answer(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
@@ -251,6 +260,7 @@ async def test_an_unexpected_answer_is_reported_in_its_field_and_logged(
     [
         ("WEATHER_UNITS", "kelvin"),
         ("WEATHER_MAX_CITIES", "0"),
+        ("WEATHER_MAX_CITIES", "26"),
         ("WEATHER_MAX_CITIES", "many"),
         ("WEATHER_FORECAST_URL", "api.open-meteo.com"),
     ],
