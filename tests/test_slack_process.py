@@ -97,7 +97,9 @@ def test_slack_manifest_lists_every_command_and_parses(bot_env: dict[str, str]) 
 
     socket = manifest()
     commands = [c["command"] for c in socket["features"]["slash_commands"]]
-    assert commands == ["/echo", "/help", "/ping"]  # the shipped plugins and the built-in help
+    # the shipped plugins and the built-in help, in order
+    assert {"/echo", "/help", "/ping", "/weather"} <= set(commands)
+    assert commands == sorted(commands)
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "url" not in socket["features"]["slash_commands"][0]
     events = socket["settings"]["event_subscriptions"]["bot_events"]
