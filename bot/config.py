@@ -111,6 +111,11 @@ class Settings:
     name: str = setting(
         "BOT_NAME", "botloop", "The bot's name, shown in the console and User-Agent"
     )
+    contact: str = setting(
+        "BOT_CONTACT",
+        "",
+        "How API providers reach you (a URL or an email), sent in the User-Agent",
+    )
     adapters: str = setting(
         "BOT_ADAPTERS",
         "auto",

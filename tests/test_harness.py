@@ -324,6 +324,14 @@ async def test_fake_api_sees_the_bots_user_agent(fake_api: FakeAPI) -> None:
     async with Harness(fetcher(fake_api), name="testbot") as bot:
         assert await bot.ask("!fetch /ua") == "200 ok"
     assert fake_api.requests[0].headers["User-Agent"].startswith("testbot (botloop/")
+    assert "+" not in fake_api.requests[0].headers["User-Agent"]  # no contact given
+
+
+async def test_the_operators_contact_goes_in_the_user_agent(fake_api: FakeAPI) -> None:
+    fake_api.route("GET", "/ua", Respond(text="ok"))
+    async with Harness(fetcher(fake_api), contact="ops@example.org") as bot:
+        await bot.ask("!fetch /ua")
+    assert fake_api.requests[0].headers["User-Agent"].endswith("; +ops@example.org)")
 
 
 async def test_fake_api_unrouted_path_is_404_and_recorded(fake_api: FakeAPI) -> None:

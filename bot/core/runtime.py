@@ -78,7 +78,7 @@ class Runtime:
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
         store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
-        http = create_session(s.name, s.http_timeout, s.http_connections)
+        http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
         try:
             policy = FetchPolicy(
                 timeout=s.http_timeout, retries=s.http_retries, per_host=s.http_per_host

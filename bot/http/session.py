@@ -7,12 +7,16 @@ import aiohttp
 from bot._version import __version__
 
 
-def user_agent(bot_name: str) -> str:
-    """A User-Agent naming the bot and the framework, as API providers ask for."""
-    return f"{bot_name} (botloop/{__version__}; aiohttp/{aiohttp.__version__})"
+def user_agent(bot_name: str, contact: str = "") -> str:
+    """A User-Agent naming the bot, the framework and how to reach the operator,
+    as API providers ask for (Wikimedia's policy requires the contact)."""
+    reach = f"; +{contact}" if contact else ""
+    return f"{bot_name} (botloop/{__version__}; aiohttp/{aiohttp.__version__}{reach})"
 
 
-def create_session(bot_name: str, timeout: float, connections: int = 100) -> aiohttp.ClientSession:
+def create_session(
+    bot_name: str, timeout: float, connections: int = 100, contact: str = ""
+) -> aiohttp.ClientSession:
     """A session with a total timeout on every request and the bot's User-Agent.
 
     Must be called with the event loop running. ``connections`` caps the pool in
@@ -22,6 +26,6 @@ def create_session(bot_name: str, timeout: float, connections: int = 100) -> aio
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=connections, limit_per_host=0),
         timeout=aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10.0)),
-        headers={"User-Agent": user_agent(bot_name)},
+        headers={"User-Agent": user_agent(bot_name, contact)},
         raise_for_status=False,
     )
