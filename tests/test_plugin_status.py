@@ -365,9 +365,11 @@ async def test_too_many_urls_are_refused_before_any_request(fake_api: FakeAPI) -
     assert fake_api.count("/0") == 1 and len(fake_api.requests) == 1
 
 
-async def test_no_url_answers_the_usage_line() -> None:
+async def test_no_url_answers_the_usage_line_and_isup_is_the_same_command() -> None:
+    # Slack reserves /status: the command is isup, with status as its alias.
     async with harness() as bot:
-        assert (await bot.ask("!status")).endswith("Usage: !status <url> [more…]")
+        assert (await bot.ask("!status")).endswith("Usage: !isup <url> [more…]")
+        assert (await card_for(bot, "!isup gopher://x/")).title == "0 of 1 up"
 
 
 def test_settings_must_be_positive() -> None:

@@ -1,4 +1,4 @@
-"""status: ``!status URL [URL…]``, concurrent HTTP checks with status code and response time.
+"""status: ``!status URL [URL…]`` (also ``!isup``), concurrent HTTP checks: status code and time.
 
 Guarded against server-side request forgery (see :mod:`plugins.status.guard`): by
 default no loopback, private, link-local, shared or metadata address is reached,
@@ -55,7 +55,13 @@ async def close_session(ctx: Context) -> None:
         await prober.close()
 
 
-@plugin.command(help="Check websites: status URL [URL…] (status code and response time)")
+# Named isup, with status as an alias: Slack reserves /status for its own command and
+# rejects a whole app manifest that lists it. !status, @bot status and DMs work as typed.
+@plugin.command(
+    "isup",
+    aliases=["status"],
+    help="Check websites: status URL [URL…] (status code and response time)",
+)
 async def status(ctx: Context, url: str, *more: str) -> None:
     config: StatusConfig = ctx.config
     urls = list(dict.fromkeys((url, *more)))
