@@ -94,8 +94,8 @@ async def check_all(
             ctx.log.error("checking %s failed", url, exc_info=result.error)
         outcomes.append(result.value or Outcome(url, error="check failed"))
     for outcome in outcomes:
-        if outcome.refused:
-            ctx.log.info("status: %s %s", outcome.url, outcome.error)
+        if outcome.refused:  # the reason names the address; the URL may carry a token
+            ctx.log.info("status: %s", outcome.error)
     return card(outcomes)
 
 

@@ -135,7 +135,7 @@ class Prober:
                     size += len(chunk)
         except TimeoutError:  # a body still trickling in: the status is what we came for
             return size, False
-        except aiohttp.ClientPayloadError:
+        except aiohttp.ClientError:  # cut off mid-body: the status still stands
             return size, False
         return size, not response.content.at_eof()
 
