@@ -112,7 +112,8 @@ def test_slack_manifest_lists_every_command_and_parses(bot_env: dict[str, str]) 
     assert http["settings"]["socket_mode_enabled"] is False
     assert http["settings"]["event_subscriptions"]["request_url"] == endpoint
     assert {c["url"] for c in http["features"]["slash_commands"]} == {endpoint}
-    assert http["features"]["slash_commands"][1]["usage_hint"] == "[command]"
+    by_name = {c["command"]: c for c in http["features"]["slash_commands"]}
+    assert by_name["/help"]["usage_hint"] == "[command]"
 
 
 def parse_yaml(text: str) -> dict[str, Any]:
