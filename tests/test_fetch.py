@@ -126,6 +126,22 @@ async def test_a_403_with_no_rate_left_is_a_rate_limit(fake_api: FakeAPI) -> Non
     assert caught.value.retry_after is not None and 80 < caught.value.retry_after <= 90
 
 
+async def test_a_403_with_retry_after_is_a_secondary_rate_limit_and_retried(
+    fake_api: FakeAPI,
+) -> None:
+    fake_api.route(
+        "GET", "/search", Respond(403, headers={"Retry-After": "0"}), Respond(json={"n": 1})
+    )
+    fake_api.route("GET", "/private", Respond(403, json={"message": "forbidden"}))
+    session, fetch = await fetcher()
+    async with session:
+        assert await fetch.json(fake_api.url + "/search") == {"n": 1}
+        with pytest.raises(FetchError) as caught:  # a plain 403 is a refusal: asked once
+            await fetch.json(fake_api.url + "/private")
+    assert (fake_api.count("/search"), fake_api.count("/private")) == (2, 1)
+    assert str(caught.value) == "127.0.0.1 answered 403 (forbidden)"
+
+
 async def test_a_slow_api_times_out_as_fetch_timeout_without_a_retry(fake_api: FakeAPI) -> None:
     fake_api.route("GET", "/slow", Respond(json=1, delay=2))
     session, fetch = await fetcher()

@@ -314,7 +314,8 @@ def _rate_limit(status: int, headers: Mapping[str, str]) -> tuple[float | None, 
     """How long the API asks us to wait, and whether this answer is a rate limit.
 
     Retry-After is the standard; GitHub and many others also answer 403 with
-    ``X-RateLimit-Remaining: 0`` and the reset time as Unix seconds.
+    ``X-RateLimit-Remaining: 0`` and the reset time as Unix seconds, or (GitHub's
+    secondary limit) 403 with a Retry-After.
     """
     wait = retry_after(headers.get("Retry-After"))
     if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
@@ -322,7 +323,8 @@ def _rate_limit(status: int, headers: Mapping[str, str]) -> tuple[float | None, 
         if wait is None and reset.isdigit():
             wait = max(0.0, int(reset) - time.time())
         return wait, True
-    return wait, status == 429
+    # A 403 that says when to come back is a (secondary) rate limit, not a refusal.
+    return wait, status == 429 or (status == 403 and wait is not None)
 
 
 def _failure(name: str, answer: _Answer) -> FetchError:
