@@ -85,6 +85,23 @@ async def test_a_failure_marks_the_status_stopped_and_the_user_gets_the_apology(
     assert bot.edits[-1] == (status.ref, Reply("Checking sites… 3/4 (stopped)"))
 
 
+async def test_a_handler_out_of_time_leaves_its_status_stopped_not_counting() -> None:
+    plugin = Plugin("stuck")
+
+    @plugin.command(timeout=0.3)
+    async def stuck(ctx: Context) -> None:
+        async with ctx.progress(3, "Working") as progress:
+            progress.advance()  # an update is now waiting for its interval
+            await asyncio.sleep(60)
+
+    async with running(plugin) as (bot, _):
+        bot.say("!stuck")
+        await bot.wait_for(2)
+    status, apology = bot.sent
+    assert "took too long" in apology.text
+    assert bot.edits == [(status.ref, Reply("Working… 1/3 (stopped)"))]
+
+
 async def test_where_the_platform_cannot_edit_a_typing_indicator_shows_instead() -> None:
     adapter = MemoryAdapter(can_edit=False)
     async with running(checker(3, 0.01), adapter=adapter) as (bot, _):

@@ -142,12 +142,12 @@ class Progress:
         if not self._editing:
             updater.cancel()
         try:
-            await updater
+            # wait(), not await: the updater's own cancellation must not read as ours,
+            # or a handler stopped by its timeout would skip its "(stopped)" edit.
+            await asyncio.wait({updater})
         except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                updater.cancel()  # we are being cancelled ourselves: leave nothing behind
-                raise
+            updater.cancel()  # we are being cancelled ourselves: leave nothing behind
+            raise
 
     async def _quietly(self, ref: MessageRef, reply: Reply) -> None:
         """A status edit that fails is logged, never raised: it is only a courtesy."""
