@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from bot.config import Settings
 from bot.core import Runtime
 from bot.errors import AdapterError, ConfigError
 from bot.model import ChannelRef, Message, MessageRef, Reply, Sink
-from tests.helpers import registry_of
+from tests.helpers import registry_of, running
 
 
 class FailingAdapter:
@@ -235,3 +236,12 @@ async def test_a_rejected_credential_stops_everything_and_is_raised_without_a_tr
     assert "DISCORD_TOKEN" in record.getMessage()
     assert record.exc_info is None
     assert rejected.closed
+
+
+async def test_the_startup_heap_is_frozen_while_running_and_released_after() -> None:
+    """Startup objects live as long as the bot: the collector skips them while it runs,
+    and they are handed back once it stops (tests run many runtimes in one process)."""
+    async with running():
+        await asyncio.sleep(0)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
