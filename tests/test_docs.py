@@ -179,7 +179,10 @@ async def test_counter_setup_listener_and_teardown(
         await bot.say("two")
         # "!seen" matches the listener too; the command's task was started first.
         assert await bot.ask("!seen") == "2 messages so far."
+        assert bot.state_of("counter").seen == 3
     assert "counted 3 messages" in caplog.text
+    async with Harness(plugins["counter"]) as again:  # a runtime of its own: fresh state
+        assert again.state_of("counter").seen == 0
 
 
 async def test_the_testing_example_passes(fake_api: FakeAPI) -> None:

@@ -19,7 +19,7 @@ from yarl import URL
 
 from bot import Card, ConfigError
 from bot.testing import FakeAPI, Harness, Respond
-from plugins.status import _probers, plugin
+from plugins.status import plugin
 from plugins.status.guard import GuardedResolver, Refused, refusal, target
 from plugins.status.probe import Prober
 
@@ -405,6 +405,7 @@ async def test_a_few_urls_answer_without_a_status_message(fake_api: FakeAPI) -> 
 
 
 async def test_the_session_is_closed_at_shutdown() -> None:
-    async with harness():
-        (prober,) = _probers.values()
-    assert prober.session.closed and _probers == {}
+    async with harness() as bot:
+        prober = bot.state_of("status").prober
+        assert not prober.session.closed
+    assert prober.session.closed

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -48,11 +49,12 @@ class Services:
 
 @dataclass(frozen=True, slots=True)
 class Mount:
-    """A loaded plugin as the runtime holds it: its settings and its logger."""
+    """A loaded plugin as the runtime holds it: its settings, its logger and its state."""
 
     name: str
     config: Any
     logger: logging.Logger
+    state: SimpleNamespace = field(default_factory=SimpleNamespace)
 
 
 class Context:
@@ -128,6 +130,12 @@ class Context:
         if self.services.store is None:
             raise PluginError("ctx.store: this bot runs without a store")
         return KeyValue(self.services.store, self.mount.name)
+
+    @property
+    def state(self) -> SimpleNamespace:
+        """This plugin's own objects from setup to teardown (``ctx.state.client = ...``
+        in a setup hook, read in handlers); each loaded copy of a plugin has its own."""
+        return self.mount.state
 
     @property
     def config(self) -> Any:

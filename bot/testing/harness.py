@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from bot.adapters.memory import MemoryAdapter, Sent
@@ -151,3 +151,7 @@ class Harness:
     def store_of(self, plugin: str) -> KeyValue:
         """The store plugin ``plugin`` sees as ``ctx.store``, to seed or inspect."""
         return KeyValue(self.store, plugin)
+
+    def state_of(self, plugin: str) -> SimpleNamespace:
+        """What plugin ``plugin`` keeps in ``ctx.state`` (what its setup made), to inspect."""
+        return self.registry.mounts[plugin].state

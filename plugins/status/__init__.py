@@ -32,15 +32,11 @@ class StatusConfig:
 
 plugin = Plugin("status", help="Is that site up?", config=StatusConfig)
 
-# The framework keeps no per-plugin state, so the sessions live here, one per loaded
-# copy of the plugin (keyed by its settings object: two test runtimes can differ).
-_probers: dict[int, Prober] = {}
-
 
 @plugin.setup
 async def open_session(ctx: Context) -> None:
     config: StatusConfig = ctx.config
-    _probers[id(config)] = Prober(
+    ctx.state.prober = Prober(
         allow_private=config.allow_private,
         timeout=config.timeout,
         max_bytes=config.max_bytes,
@@ -50,7 +46,7 @@ async def open_session(ctx: Context) -> None:
 
 @plugin.teardown
 async def close_session(ctx: Context) -> None:
-    prober = _probers.pop(id(ctx.config), None)
+    prober: Prober | None = getattr(ctx.state, "prober", None)
     if prober is not None:
         await prober.close()
 
@@ -67,7 +63,7 @@ async def status(ctx: Context, url: str, *more: str) -> None:
     urls = list(dict.fromkeys((url, *more)))
     if len(urls) > config.max_urls:
         raise UserError(f"At most {config.max_urls} URLs at a time, please.")
-    prober = _probers[id(config)]
+    prober: Prober = ctx.state.prober
     if len(urls) <= PROGRESS_AFTER:
         await ctx.reply(await check_all(ctx, prober, urls))
         return
