@@ -98,6 +98,7 @@ async def test_a_slash_command_is_answered_through_the_interaction(fake: FakeDis
     assert callback.json["data"]["content"] == "New York|3|c|x,y"
     assert callback.json["data"]["allowed_mentions"] == {"parse": ["users"], "replied_user": True}
     assert not fake.requests_to("POST", r"/channels/\d+/messages")  # no channel message
+    assert len(fake.requests_to("POST", CALLBACK)) == 1  # and nothing more once it is done
 
 
 async def test_a_slow_handler_is_deferred_then_its_reply_fills_the_response(
@@ -111,6 +112,39 @@ async def test_a_slow_handler_is_deferred_then_its_reply_fills_the_response(
             "PATCH", rf"/webhooks/{APP_ID}/{token}/messages/@original"
         )
     assert edit.json["content"] == f"done after {DEFER_AFTER * 2:g}"
+    assert not fake.requests_to("DELETE", rf"/webhooks/{APP_ID}/{token}/messages/@original")
+
+
+def silent() -> Plugin:
+    plugin = Plugin("silent")
+
+    @plugin.command(help="Work a while, then say nothing")
+    async def mute(ctx: Context, seconds: float = 0) -> None:
+        await asyncio.sleep(seconds)
+        ctx.log.info("did the work, said nothing")
+
+    return plugin
+
+
+async def test_a_handler_that_answers_nothing_after_a_defer_leaves_no_thinking(
+    fake: FakeDiscord,
+) -> None:
+    async with discord_bot(fake, silent()):
+        iid, token = await fake.interact("mute", {"seconds": DEFER_AFTER * 2})
+        await fake.wait_requests("DELETE", rf"/webhooks/{APP_ID}/{token}/messages/@original")
+    (callback,) = fake.requests_to("POST", rf"/interactions/{iid}/{token}/callback")
+    assert callback.json["type"] == 5  # "thinking…", then taken away once the handler ended
+
+
+async def test_a_quick_handler_that_answers_nothing_still_closes_the_interaction(
+    fake: FakeDiscord,
+) -> None:
+    async with discord_bot(fake, silent()):
+        iid, token = await fake.interact("mute")
+        (callback,) = await fake.wait_requests("POST", rf"/interactions/{iid}/{token}/callback")
+    assert callback.json["type"] == 4
+    assert callback.json["data"]["content"] == "Done."
+    assert callback.json["data"]["flags"] & 64  # only the user who asked sees it
 
 
 async def test_a_bad_argument_answers_the_usage_ephemerally(fake: FakeDiscord) -> None:

@@ -67,19 +67,17 @@ class Dispatcher:
         self._ids = itertools.count(1)
         self._open = True
 
-    def submit(self, event: Event, outlet: Outlet) -> None:
-        """Match ``event`` and start one task per matching handler."""
+    def submit(self, event: Event, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
+        """Match ``event`` and start one task per matching handler; the tasks started."""
         if not self._open:
             log.debug("shutting down; dropped an event from %s", event.platform)
-            return
+            return ()
         if not isinstance(event, Message):
-            self._submit_event(event, outlet)
-            return
+            return self._submit_event(event, outlet)
         if event.author.is_bot and self._ignore_bots:
-            return
+            return ()
         if event.invocation is not None:
-            self._submit_invocation(event, outlet, event.invocation)
-            return
+            return (self._submit_invocation(event, outlet, event.invocation),)
         text = event.text
         if text.startswith(self._prefix):
             body: str | None = text[len(self._prefix) :]
@@ -87,36 +85,38 @@ class Dispatcher:
             body = text
         else:
             body = None
-        matched = False
+        started: tuple[asyncio.Task[None], ...] = ()
         if body is not None:
             parts = body.split(None, 1)
             route = self._commands.get(parts[0].lower()) if parts else None
             if route is not None:
                 args = parts[1] if len(parts) > 1 else ""
-                self._start(route, event, outlet, args, route.handler.info.name)
-                matched = True
+                started = (self._start(route, event, outlet, args, route.handler.info.name),)
         for bound in self._listeners:
             found = bound.handler.pattern.search(text)
             if found is not None:
                 groups = found.groupdict()
-                self._start(bound, event, outlet, groups, bound.mount.name)
-                matched = True
-        if not matched and body is not None and (event.mentioned or event.is_direct):
-            self._spawn(self._not_found(event, outlet, body.strip()), "not-found")
+                started += (self._start(bound, event, outlet, groups, bound.mount.name),)
+        if not started and body is not None and (event.mentioned or event.is_direct):
+            started = (self._spawn(self._not_found(event, outlet, body.strip()), "not-found"),)
+        return started
 
-    def _submit_invocation(self, msg: Message, outlet: Outlet, inv: Invocation) -> None:
+    def _submit_invocation(
+        self, msg: Message, outlet: Outlet, inv: Invocation
+    ) -> asyncio.Task[None]:
         """A slash command: straight to its command; listeners never see it."""
         route = self._commands.get(inv.name.lower())
         if route is None:
-            self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
-            return
-        self._start(route, msg, outlet, inv, route.handler.info.name)
+            return self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
+        return self._start(route, msg, outlet, inv, route.handler.info.name)
 
-    def _submit_event(self, event: Event, outlet: Outlet) -> None:
+    def _submit_event(self, event: Event, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
         if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
-            return
-        for bound in self._events.get(event.kind, ()):
+            return ()
+        return tuple(
             self._start(bound, event, outlet, event, f"{bound.mount.name}:{event.kind}")
+            for bound in self._events.get(event.kind, ())
+        )
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         # Named after the command or plugin, so asyncio's debug warnings and task
@@ -126,10 +126,13 @@ class Dispatcher:
         self._tasks.add(task)
         return task
 
-    def _start(self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any, name: str) -> None:
+    def _start(
+        self, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any, name: str
+    ) -> asyncio.Task[None]:
         """Start :meth:`_run` in a task of its own, and tell it which task that is."""
         own = _TaskRef()
-        own.task = self._spawn(self._run(own, bound, event, outlet, arg), name)
+        task = own.task = self._spawn(self._run(own, bound, event, outlet, arg), name)
+        return task
 
     async def _run(
         self, own: _TaskRef, bound: Bound[Any], event: Event, outlet: Outlet, arg: Any

@@ -164,8 +164,8 @@ class Runtime:
         assert self.dispatcher is not None
         submit = self.dispatcher.submit
 
-        def sink(event: Event) -> None:
-            submit(event, adapter)
+        def sink(event: Event) -> tuple[asyncio.Task[None], ...]:
+            return submit(event, adapter)
 
         try:
             await adapter.run(sink)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -150,5 +151,7 @@ EVENT_KINDS: dict[str, type[ReactionAdded | MemberJoined | BotReady]] = {
 }
 
 # What the core hands each adapter: call it with every incoming event. It never
-# blocks and never raises; the core owns everything that happens next.
-Sink = Callable[[Event], None]
+# blocks and never raises; the core owns everything that happens next. It returns
+# the tasks it started for the event (empty if none), for an adapter that owes its
+# platform a last word once they are done (Discord's deferred "thinking…").
+Sink = Callable[[Event], tuple[asyncio.Task[None], ...]]

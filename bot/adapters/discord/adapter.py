@@ -242,12 +242,19 @@ class DiscordAdapter:
             if msg is None:
                 return
             self._prune()
-            self._responders[interaction.id] = Responder(interaction, self._defer_after)
-            self._emit(msg)
+            responder = self._responders[interaction.id] = Responder(interaction, self._defer_after)
+            handlers = self._emit(msg)
+            # Discord wants a last word even from a handler that said nothing: see settle.
+            self._spawn(self._settle(responder, handlers), f"discord-settle:{interaction.id}")
 
-    def _emit(self, event: Any) -> None:
-        if self._sink is not None:
-            self._sink(event)
+    def _emit(self, event: Any) -> tuple[asyncio.Task[None], ...]:
+        return self._sink(event) if self._sink is not None else ()
+
+    @staticmethod
+    async def _settle(responder: Responder, handlers: tuple[asyncio.Task[None], ...]) -> None:
+        if handlers:
+            await asyncio.wait(handlers)
+        await responder.settle()
 
     def _prune(self) -> None:
         """Forget interactions whose token has expired (15 minutes)."""

@@ -78,6 +78,29 @@ class Responder:
             self._deferred = True
             log.debug("interaction %s deferred after %g s", self.interaction.id, delay)
 
+    async def settle(self) -> None:
+        """The handlers are done: close an interaction they left unanswered.
+
+        Without this, a handler that posted nothing (it only reacted, or wrote to
+        another channel) leaves "thinking…" up until the token expires, or, if it
+        finished within the 3 s, Discord's own "the application did not respond".
+        """
+        async with self._lock:
+            self._timer.cancel()
+            try:
+                async with asyncio.timeout(DEFER_TIMEOUT):
+                    if self._deferred:
+                        self._deferred = False
+                        await self.interaction.delete_original_response()
+                    elif not self.interaction.response.is_done():
+                        await self.interaction.response.send_message("Done.", ephemeral=True)
+                    else:
+                        return
+            except Exception as exc:  # a task nobody awaits: log here or lose it
+                log.warning("could not close interaction %s: %r", self.interaction.id, exc)
+                return
+            log.debug("interaction %s closed: its handlers answered nothing", self.interaction.id)
+
     async def send(self, reply: Reply) -> str:
         """Deliver ``reply``; the id of the (first) message it became."""
         async with self._lock:
