@@ -276,6 +276,7 @@ def watcher(seen: asyncio.Queue[object]) -> Plugin:
     @plugin.on_event("member_joined")
     async def joined(ctx: Context, event: MemberJoined) -> None:
         seen.put_nowait(event)
+        await ctx.reply(f"Welcome, {event.user.name}!")
 
     return plugin
 
@@ -300,8 +301,12 @@ async def test_a_member_join_reaches_member_joined_with_the_members_intent(
     async with discord_bot(fake, watcher(seen), environ={"DISCORD_MEMBERS_INTENT": "1"}):
         await fake.member_join(BOB)
         event = await asyncio.wait_for(seen.get(), 10)
+        (post,) = await fake.wait_requests("POST", MESSAGES)
     assert isinstance(event, MemberJoined)
-    assert event.user.id == BOB["id"] and event.channel is None
+    # In the server's system channel, where Discord posts its own welcome.
+    assert event.user.id == BOB["id"] and event.channel is not None
+    assert event.channel.id == str(CHANNEL_ID)
+    assert post.json["content"] == f"Welcome, {event.user.name}!"
     assert fake.identifies[0]["intents"] & (1 << 1)  # GUILD_MEMBERS asked for
 
 

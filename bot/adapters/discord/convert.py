@@ -95,4 +95,8 @@ def reaction_of(
 
 
 def member_joined_of(member: discord.Member) -> MemberJoined:
-    return MemberJoined(PLATFORM, user_of(member), None, raw=member)
+    """A join, placed in the server's system channel (where Discord itself posts its
+    welcome), so ``ctx.reply`` greets there; None when the server has none."""
+    system = member.guild.system_channel
+    where = channel_of(system) if system is not None else None
+    return MemberJoined(PLATFORM, user_of(member), where, raw=member)
