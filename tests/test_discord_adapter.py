@@ -17,9 +17,11 @@ from tests.discord_helpers import discord_bot
 from tests.fakes.discord import (
     BOB,
     BOT_ID,
+    BOT_ROLE_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     OTHER_BOT,
+    ROLE_ID,
     THREAD_ID,
     FakeDiscord,
     make_token,
@@ -128,12 +130,20 @@ async def test_prefix_command_replies_referencing_the_message(fake: FakeDiscord)
     assert post.json["allowed_mentions"] == {"parse": ["users"], "replied_user": True}
 
 
-@pytest.mark.parametrize("mention", [f"<@{BOT_ID}>", f"<@!{BOT_ID}>"])
+@pytest.mark.parametrize("mention", [f"<@{BOT_ID}>", f"<@!{BOT_ID}>", f"<@&{BOT_ROLE_ID}>"])
 async def test_a_mention_is_a_command_without_prefix(fake: FakeDiscord, mention: str) -> None:
     async with discord_bot(fake, weather()):
         await fake.say(f"{mention} weather Oslo")
         (post,) = await fake.wait_requests("POST", MESSAGES)
     assert post.json["content"] == "Oslo: sunny for 1 day(s)"
+
+
+async def test_a_mention_of_another_role_is_not_a_mention_of_the_bot(fake: FakeDiscord) -> None:
+    async with discord_bot(fake, weather()):
+        await fake.say(f"<@&{ROLE_ID}> weather Oslo")
+        await fake.say("!weather Bergen")  # answered: so the first one had its chance
+        (post,) = await fake.wait_requests("POST", MESSAGES)
+    assert post.json["content"] == "Bergen: sunny for 1 day(s)"
 
 
 async def test_a_direct_message_is_a_command_without_prefix(fake: FakeDiscord) -> None:

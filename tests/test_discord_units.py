@@ -113,6 +113,12 @@ def test_strip_mention(text: str, expected: tuple[str, bool]) -> None:
     assert strip_mention(text, BOT_ID) == expected
 
 
+def test_strip_mention_takes_the_bots_own_role_only() -> None:
+    assert strip_mention("<@&42> ping", BOT_ID, role_id=42) == ("ping", True)
+    assert strip_mention("<@&43> ping", BOT_ID, role_id=42) == ("<@&43> ping", False)
+    assert strip_mention("<@&42> ping", BOT_ID) == ("<@&42> ping", False)  # no role known
+
+
 def test_settings_from_the_environment() -> None:
     s = DiscordSettings.from_env(
         {"DISCORD_TOKEN": make_token(), "DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "2, 0"}

@@ -34,6 +34,7 @@ CHANNEL_ID = 333333333333333333
 THREAD_ID = 444444444444444444
 DM_CHANNEL_ID = 555555555555555555
 ROLE_ID = 666666666666666666
+BOT_ROLE_ID = 777777777777777777  # the bot's managed role, as Discord makes on invite
 NOW = "2024-05-01T12:00:00.000000+00:00"
 
 
@@ -704,6 +705,18 @@ def guild_payload() -> dict[str, Any]:
                 "managed": False,
                 "mentionable": False,
                 "flags": 0,
+            },
+            {
+                "id": str(BOT_ROLE_ID),
+                "name": "botloop",
+                "color": 0,
+                "hoist": False,
+                "position": 2,
+                "permissions": "0",
+                "managed": True,
+                "mentionable": False,
+                "flags": 0,
+                "tags": {"bot_id": str(BOT_ID)},
             },
             {
                 "id": str(ROLE_ID),

@@ -16,12 +16,22 @@ PLATFORM = "discord"
 _LEADING_MENTION = re.compile(r"^\s*<@!?(\d+)>[\s,:]*")
 
 
-def strip_mention(text: str, bot_id: int | str) -> tuple[str, bool]:
-    """``text`` without a leading mention of the bot, and whether there was one."""
-    match = _LEADING_MENTION.match(text)
-    if match is None or match[1] != str(bot_id):
-        return text, False
-    return text[match.end() :].strip(), True
+_LEADING_ROLE = re.compile(r"^\s*<@&(\d+)>[\s,:]*")
+
+
+def strip_mention(
+    text: str, bot_id: int | str, role_id: int | str | None = None
+) -> tuple[str, bool]:
+    """``text`` without a leading mention of the bot, and whether there was one.
+
+    ``role_id``: the bot's own managed role in this server. Discord's autocomplete
+    often offers it first, so ``@botloop`` may arrive as a role mention.
+    """
+    for pattern, wanted in ((_LEADING_MENTION, bot_id), (_LEADING_ROLE, role_id)):
+        match = pattern.match(text)
+        if match is not None and wanted is not None and match[1] == str(wanted):
+            return text[match.end() :].strip(), True
+    return text, False
 
 
 def user_of(user: discord.abc.User) -> User:
@@ -36,7 +46,8 @@ def channel_of(channel: Any) -> ChannelRef:
 
 
 def message_of(msg: discord.Message, bot_id: int) -> Message:
-    text, mentioned = strip_mention(msg.content, bot_id)
+    own_role = msg.guild.self_role if msg.guild is not None else None
+    text, mentioned = strip_mention(msg.content, bot_id, own_role.id if own_role else None)
     return Message(
         PLATFORM,
         channel_of(msg.channel),
