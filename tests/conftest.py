@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
+
+from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +58,10 @@ def no_stray_data_dir() -> Iterator[None]:
     existed = (ROOT / "data").exists()
     yield
     assert existed or not (ROOT / "data").exists(), "a test created ./data; use memory://"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord (REST v10 and the gateway) on 127.0.0.1, for the Discord adapter tests."""
+    async with FakeDiscord() as server:
+        yield server

@@ -4,7 +4,6 @@ Discord over loopback: what the bot reads from the gateway and what it puts on t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -28,12 +27,6 @@ from tests.fakes.discord import (
 )
 
 MESSAGES = rf"/channels/{CHANNEL_ID}/messages"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        yield server
 
 
 def weather() -> Plugin:

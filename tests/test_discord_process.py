@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,12 +13,6 @@ import pytest
 from tests.conftest import ROOT
 from tests.fakes.discord import APP_ID, CHANNEL_ID, FakeDiscord, make_token
 from tests.test_process import run_bot
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        yield server
 
 
 async def run_bot_async(

@@ -4,10 +4,7 @@ immediately, after an automatic defer, ephemerally and with follow-ups."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Literal
-
-import pytest
 
 from bot import Context, Plugin, Reply
 from tests.discord_helpers import DEFER_AFTER, discord_bot
@@ -15,12 +12,6 @@ from tests.fakes.discord import APP_ID, GUILD_ID, FakeDiscord
 
 GLOBAL = rf"/applications/{APP_ID}/commands"
 CALLBACK = r"/interactions/(\d+)/([^/]+)/callback"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        yield server
 
 
 def forecast() -> Plugin:
