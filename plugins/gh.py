@@ -4,7 +4,8 @@ The plugin is named ``github`` so that its settings are ``GITHUB_TOKEN`` and
 ``GITHUB_API_URL`` (the names GitHub itself uses, in Actions too); its command is ``gh``.
 Each repository costs two lookups, made concurrently with the others':
 ``GET /repos/{owner}/{repo}`` and ``GET /repos/{owner}/{repo}/releases/latest``
-(404 there means no release). Answers are cached for ``GITHUB_CACHE_TTL`` seconds.
+(404 there means no release: an answer, cached like the rest). Answers are cached for
+``GITHUB_CACHE_TTL`` seconds.
 """
 
 from __future__ import annotations
@@ -69,14 +70,19 @@ async def look_up(
     api = config.api_url.rstrip("/")
     headers = request_headers(config.token)
 
-    def get(path: str) -> Any:
+    def get(path: str, missing_ok: bool = False) -> Any:
         return ctx.fetch_json(
-            api + path, headers=headers, cache_ttl=config.cache_ttl, service=SERVICE
+            api + path,
+            headers=headers,
+            cache_ttl=config.cache_ttl,
+            service=SERVICE,
+            missing_ok=missing_ok,
         )
 
     lookups = []
     for name in (n.lower() for n in names):  # GitHub ignores case; the cache need not
-        lookups += [get(f"/repos/{name}"), get(f"/repos/{name}/releases/latest")]
+        # No release is a 404: an answer (None), cached like the others, not an error.
+        lookups += [get(f"/repos/{name}"), get(f"/repos/{name}/releases/latest", True)]
     results = await ctx.gather(*lookups)
     return list(zip(results[::2], results[1::2], strict=True))
 
@@ -143,11 +149,11 @@ def field(name: str, repo: Result[Any], release: Result[Any], now: datetime) -> 
 
 def release_text(release: Result[Any], now: datetime) -> str:
     error = release.error
-    if isinstance(error, FetchError) and error.status == 404:
-        return "none"
     if error is not None:
         return f"unknown ({failure(error)})"
-    data: Mapping[str, Any] = release.value or {}
+    if release.value is None:
+        return "none"
+    data: Mapping[str, Any] = release.value
     tag = str(data.get("tag_name") or data.get("name") or "?")
     published = parse_time(data.get("published_at"))
     return f"{tag} ({ago(published, now)})" if published else tag

@@ -102,6 +102,18 @@ async def test_a_client_error_is_not_retried_nor_logged_as_a_warning(
     assert http_log.matching("answered 404", logging.INFO)  # an answer, not an outage
 
 
+async def test_missing_ok_makes_a_404_an_answer_that_is_cached(fake_api: FakeAPI) -> None:
+    fake_api.route("GET", "/releases/latest", Respond(404, json={"message": "Not Found"}))
+    session, fetch = await fetcher()
+    async with session:
+        url = fake_api.url + "/releases/latest"
+        assert await fetch.json(url, missing_ok=True, cache_ttl=60) is None
+        assert await fetch.json(url, missing_ok=True, cache_ttl=60) is None
+        with pytest.raises(FetchError):  # without it, the same 404 is still an error
+            await fetch.json(url, cache_ttl=60)
+    assert fake_api.count("/releases/latest") == 2
+
+
 async def test_a_long_retry_after_is_reported_not_slept_through(fake_api: FakeAPI) -> None:
     fake_api.route("GET", "/busy", Respond(429, headers={"Retry-After": "600"}))
     session, fetch = await fetcher()

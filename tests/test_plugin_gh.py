@@ -104,8 +104,10 @@ async def test_no_release_shows_none(fake_api: FakeAPI) -> None:
     serve(fake_api, "a/b", latest=Respond(404, json={"message": "Not Found"}))
     async with harness(fake_api) as bot:
         card = await card_for(bot, "!gh a/b")
+        await card_for(bot, "!gh a/b")  # "no release" is remembered like any answer
     assert card.title == "a/b"
     assert "Latest release: none · Last push: 2 hours ago" in card.fields[0].value
+    assert fake_api.count("/repos/a/b/releases/latest") == 1
 
 
 async def test_a_missing_repository_is_its_own_field_and_the_others_answer(

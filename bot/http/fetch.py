@@ -41,7 +41,7 @@ RETRIED = frozenset({429, 500, 502, 503, 504})
 PARSE_IN_THREAD = 256 * 1024  # bodies this big are parsed off the loop
 
 Params = Mapping[str, str | int | float]
-CacheKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+CacheKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +144,12 @@ class Fetcher:
         retries: int | None = None,
         cache_ttl: float = 0,
         service: str | None = None,
+        missing_ok: bool = False,
     ) -> Any:
         """GET ``url`` and return its JSON; see the module docstring for the rules.
 
         ``service`` names the API in messages to the user (default: the host name).
+        ``missing_ok``: a 404 is an answer (None, cached like any other), not an error.
         """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -159,6 +161,7 @@ class Fetcher:
             service or parts.hostname,
             self.policy.timeout if timeout is None else timeout,
             1 + (self.policy.retries if retries is None else retries),
+            missing_ok,
         )
         if cache_ttl <= 0:
             body = await self._fetch(request)
@@ -172,6 +175,7 @@ class Fetcher:
             request.url,
             tuple(sorted(request.query.items())),
             tuple(sorted(request.headers.items())),
+            request.missing_ok,
         )
         while True:
             hit = self._cache.get(key, loop.time())
@@ -226,6 +230,8 @@ class Fetcher:
                 answer = _Answer(0, None, False, b"")
             if 200 <= answer.status < 300:
                 return answer.body
+            if answer.status == 404 and request.missing_ok:
+                return b"null"
             if answer.status and (
                 not (answer.limited or answer.status in RETRIED)
                 or last
@@ -300,6 +306,7 @@ class _Request:
     service: str  # how the user knows the API: "Open-Meteo", or the host
     timeout: float  # seconds per try
     tries: int
+    missing_ok: bool  # a 404 answers None
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,6 +258,7 @@ class Context:
         retries: int | None = None,
         cache_ttl: float = 0,
         service: str | None = None,
+        missing_ok: bool = False,
     ) -> Any:
         """GET ``url`` (with query ``params``) and return its JSON.
 
@@ -267,7 +268,7 @@ class Context:
         ``BOT_HTTP_TIMEOUT``); ``cache_ttl``: seconds to remember the answer, so the
         same lookup again makes no request. A failure raises :class:`~bot.FetchError`
         (a timeout :class:`~bot.FetchTimeout`) whose text a user can read, naming
-        ``service`` (default: the host).
+        ``service`` (default: the host). ``missing_ok``: a 404 returns None instead.
         """
         fetcher = self.services.fetcher
         if fetcher is None:
@@ -280,6 +281,7 @@ class Context:
             retries=retries,
             cache_ttl=cache_ttl,
             service=service,
+            missing_ok=missing_ok,
         )
 
     def progress(self, total: int, label: str, *, interval: float = 1.0) -> Progress:
