@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import Card, Context, Field, Plugin
+from bot import Card, Context, Field, Plugin, Reply
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.settings import SlackSettings
 from bot.config import Settings, read_settings
@@ -63,6 +63,11 @@ def demo(seen: list[Any]) -> Plugin:
     async def slow(ctx: Context, seconds: float) -> None:
         await asyncio.sleep(seconds)
         await ctx.reply(f"slept {seconds:g}")
+
+    @plugin.command
+    async def report(ctx: Context, private: bool = False) -> None:
+        files = (("report.csv", b"city,temp\nOslo,-3\n"),)
+        await ctx.reply(Reply("Here is the report.", files=files, ephemeral=private))
 
     @plugin.command
     async def thumbs(ctx: Context) -> None:
@@ -260,6 +265,34 @@ async def test_reaction_and_member_joined_events(slack: FakeSlack) -> None:
     assert answers == {"C0001": "U0002 reacted 👍", "C0002": "welcome <@U0003>"}
     kinds = {type(e): e for e in seen}
     assert kinds[ReactionAdded].message_id == "1700000000.000001"
+
+
+async def test_reply_files_are_uploaded_below_the_text_in_the_thread(slack: FakeSlack) -> None:
+    async with slack_bot(adapter_for(slack, "socket")):
+        event = message_event("!report", ts="1.7", thread_ts="1.0")
+        await slack.send_envelope("events_api", slack.event_body(event))
+        (complete,) = await slack.wait_calls("files.completeUploadExternal")
+    (post,) = slack.calls_of("chat.postMessage")
+    (asked,) = slack.calls_of("files.getUploadURLExternal")
+    assert post.args["text"] == "Here is the report." and post.args["thread_ts"] == "1.0"
+    data = b"city,temp\nOslo,-3\n"
+    assert (asked.args["filename"], int(asked.args["length"])) == ("report.csv", len(data))
+    assert list(slack.uploads.values()) == [data]
+    assert (complete.args["channel_id"], complete.args["thread_ts"]) == ("C0001", "1.0")
+    [shared] = json.loads(complete.args["files"])
+    assert shared["title"] == "report.csv" and shared["id"] in slack.uploads
+
+
+async def test_files_of_an_ephemeral_reply_are_not_shared_with_the_channel(
+    slack: FakeSlack,
+) -> None:
+    async with slack_bot(adapter_for(slack, "socket")):
+        event = message_event("!report yes")
+        await slack.send_envelope("events_api", slack.event_body(event))
+        (private,) = await slack.wait_calls("chat.postEphemeral")
+    assert private.args["text"] == "Here is the report."  # the handler's own reply
+    # The runtime let the handler finish before stopping: no upload came after it either.
+    assert not slack.calls_of("files.getUploadURLExternal") and not slack.uploads
 
 
 async def test_react_uses_reactions_add_with_the_slack_name(slack: FakeSlack) -> None:

@@ -54,6 +54,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.acks: dict[str, Ack] = {}
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.uploads: dict[str, bytes] = {}  # file id → the bytes uploaded for it
         self.connections = 0  # websocket connections opened so far
         self._scripted: dict[str, list[web.Response]] = {}
         self._sent: dict[str, float] = {}
@@ -69,6 +70,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -157,6 +159,20 @@ class FakeSlack:
 
     def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         return {}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{len(self.calls):04d}"
+        return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step two of a file upload: the bytes, to the URL step one handed out."""
+        self.uploads[request.match_info["id"]] = await request.read()
+        await self._changed_now()
+        return web.Response(text="OK - 5")
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in files]}
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.url.replace("http://", "ws://") + "/socket"}

@@ -20,6 +20,7 @@ BOT_SCOPES = (
     "groups:history",  # message.groups: the same in private channels
     "im:history",  # message.im: direct messages
     "chat:write",  # chat.postMessage, chat.postEphemeral, chat.update
+    "files:write",  # files.getUploadURLExternal, files.completeUploadExternal (Reply.files)
     "commands",  # slash commands
     "reactions:read",  # reaction_added events
     "reactions:write",  # reactions.add (ctx.react)

@@ -49,18 +49,36 @@ class Outbound:
         self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
     ) -> MessageRef:
         posts = render(reply)
-        if not posts:
-            raise ValueError("an empty reply: give it text or a card")
+        if not posts and not reply.files:
+            raise ValueError("an empty reply: give it text, a card or files")
         thread = thread_of(channel, reply, reply_to, self.always_thread)
         where = ChannelRef(channel.platform, channel.id, thread)
         response_url = _response_url(reply_to)
+        ephemeral = reply.ephemeral and reply_to is not None
         refs = []
         for post in posts:
-            if reply.ephemeral and reply_to is not None:
+            if ephemeral:
                 refs.append(await self._ephemeral(where, post, reply_to, response_url))
             else:
                 refs.append(await self._post(where, post, response_url))
-        return refs[0]
+        if reply.files:
+            if ephemeral:
+                # Slack shares a file with the whole channel or not at all.
+                log.warning("slack: %d file(s) of an ephemeral reply not sent", len(reply.files))
+            else:
+                await self._upload(where, reply.files)
+        return refs[0] if refs else MessageRef(where, "")
+
+    async def _upload(self, where: ChannelRef, files: tuple[tuple[str, bytes], ...]) -> None:
+        """``Reply.files`` as one share below the text: getUploadURLExternal, the upload,
+        completeUploadExternal (the old files.upload is retired)."""
+        await self.client.files_upload_v2(
+            file_uploads=[
+                {"filename": name, "content": data, "title": name} for name, data in files
+            ],
+            channel=where.id,
+            thread_ts=where.thread,
+        )
 
     async def _post(self, where: ChannelRef, post: Post, response_url: str | None) -> MessageRef:
         try:
