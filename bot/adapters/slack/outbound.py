@@ -54,15 +54,15 @@ class Outbound:
         thread = thread_of(channel, reply, reply_to, self.always_thread)
         where = ChannelRef(channel.platform, channel.id, thread)
         response_url = _response_url(reply_to)
-        ephemeral = reply.ephemeral and reply_to is not None
+        private_to = reply_to if reply.ephemeral else None  # ephemeral needs someone to see it
         refs = []
         for post in posts:
-            if ephemeral:
-                refs.append(await self._ephemeral(where, post, reply_to, response_url))
+            if private_to is not None:
+                refs.append(await self._ephemeral(where, post, private_to, response_url))
             else:
                 refs.append(await self._post(where, post, response_url))
         if reply.files:
-            if ephemeral:
+            if private_to is not None:
                 # Slack shares a file with the whole channel or not at all.
                 log.warning("slack: %d file(s) of an ephemeral reply not sent", len(reply.files))
             else:
