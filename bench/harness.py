@@ -16,13 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 from bench.checks import BenchError, expect
-from bot import Context, Plugin
+from bot import Plugin
 from bot.adapters.base import Adapter
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
-from bot.model import BotReady, ChannelRef, Message, MessageRef, Reply
+from bot.model import ChannelRef, Message, MessageRef, Reply
+from tests.helpers import ready_plugin
 
 PATIENCE = 30.0  # seconds to wait for a reply before calling it lost
 
@@ -151,20 +152,6 @@ async def running(*plugins: Plugin, **settings: Any) -> AsyncIterator[StampingAd
         adapter.finish()
         code = await asyncio.wait_for(task, 30)
     expect(code == 0, f"the runtime exited with {code}")
-
-
-def ready_plugin(ready: asyncio.Event, adapters: int) -> Plugin:
-    """Sets ``ready`` once ``adapters`` BotReady events have arrived."""
-    plugin = Plugin("ready", help="Tells the benchmark when every adapter is connected")
-    seen: list[BotReady] = []
-
-    @plugin.on_event("bot_ready")
-    async def on_ready(ctx: Context, event: BotReady) -> None:
-        seen.append(event)
-        if len(seen) == adapters:
-            ready.set()
-
-    return plugin
 
 
 @asynccontextmanager

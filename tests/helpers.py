@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot import Plugin
+from bot import BotReady, Context, Plugin
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Registry, Runtime
@@ -85,3 +85,18 @@ def watch(name: str) -> Iterator[LogWatch]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old)
+
+
+def ready_plugin(ready: asyncio.Event, adapters: int) -> Plugin:
+    """Sets ``ready`` once ``adapters`` BotReady events have arrived: every platform
+    adapter is connected (the Slack tests and the platform benchmarks wait on it)."""
+    plugin = Plugin("ready")
+    seen: list[BotReady] = []
+
+    @plugin.on_event("bot_ready")
+    async def on_ready(ctx: Context, event: BotReady) -> None:
+        seen.append(event)
+        if len(seen) == adapters:
+            ready.set()
+
+    return plugin

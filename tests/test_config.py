@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from bot.config import (
     secrets_of,
     variables_of,
 )
+from bot.core.loader import load_directory
 from bot.errors import ConfigError
 from bot.web import WebSettings
+from tests.conftest import ROOT
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
 # Every settings dataclass an operator configures: the framework's, the adapters', the web's.
@@ -146,6 +149,23 @@ def test_env_example_values_are_valid_settings() -> None:
     assert ENV_EXAMPLE.is_file(), ".env.example is missing at the repository root"
     for cls in SETTINGS_CLASSES:
         read_settings(cls, _example_assignments())  # raises ConfigError on a bad value
+
+
+def test_env_example_gives_every_shipped_plugin_setting_its_default() -> None:
+    """Each shipped plugin's settings are listed, and the values shown are the defaults:
+    reading them changes nothing (an operator copying the file gets the documented bot)."""
+    assignments = _example_assignments()
+    plugins, failures = load_directory(ROOT / "plugins")
+    assert failures == []
+    configured = [p for p in plugins if p.config_schema is not None]
+    assert {p.name for p in configured} >= {"weather", "wiki", "github", "status"}
+    for plugin in configured:
+        head = plugin.config_prefix + "_"
+        names = {head + f.name.upper() for f in dataclasses.fields(plugin.config_schema)}
+        assert names <= set(assignments), f".env.example lacks {sorted(names - set(assignments))}"
+        shown = {k: v for k, v in assignments.items() if k in names and v}
+        default = load_plugin_config(plugin.config_prefix, plugin.config_schema, {})
+        assert load_plugin_config(plugin.config_prefix, plugin.config_schema, shown) == default
 
 
 # --- parse_bool ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot import ChannelRef, Context, Plugin, User
+from bot import Card, ChannelRef, Context, Field, Plugin, User
 from bot.errors import ConfigError
 from bot.model import MemberJoined, ReactionAdded
 from bot.testing import FakeAPI, Harness, Recorded, Respond
@@ -396,3 +396,21 @@ async def test_the_fixture_is_a_fresh_running_server(fake_api: FakeAPI) -> None:
     assert fake_api.requests == [] and fake_api.peak_in_flight == 0
     async with aiohttp.ClientSession() as session, session.get(fake_api.url + "/") as resp:
         assert resp.status == 404
+
+
+async def test_ask_card_returns_the_one_card_and_fails_on_plain_text() -> None:
+    plugin = Plugin("cards")
+
+    @plugin.command
+    async def show(ctx: Context) -> None:
+        await ctx.reply(Card(title="Oslo", fields=(Field("Temp", "-3 °C"),)))
+
+    @plugin.command
+    async def plain(ctx: Context) -> None:
+        await ctx.reply("no card here")
+
+    async with Harness(plugin) as bot:
+        card = await bot.ask_card("!show")
+        assert (card.title, card.fields[0].value) == ("Oslo", "-3 °C")
+        with pytest.raises(AssertionError, match="expected one card in answer to '!plain'"):
+            await bot.ask_card("!plain")

@@ -52,14 +52,6 @@ def harness(api: FakeAPI, token: str | None = None, **settings: Any) -> Harness:
     return Harness(plugin, env=env, **settings)
 
 
-async def card_for(bot: Harness, text: str) -> Card:
-    replies = await bot.say(text)
-    assert len(replies) == 1, [r.text for r in replies]
-    card = replies[0].reply.card
-    assert card is not None, replies[0].text
-    return card
-
-
 def by_name(card: Card) -> dict[str, str]:
     return {f.name: f.value for f in card.fields}
 
@@ -73,7 +65,7 @@ async def test_a_field_per_repository_with_its_figures(fake_api: FakeAPI) -> Non
         latest=Respond(json=release("v2.32.3", timedelta(days=40))),
     )
     async with harness(fake_api) as bot:
-        card = await card_for(bot, "!gh python/cpython psf/requests")
+        card = await bot.ask_card("!gh python/cpython psf/requests")
     assert card.title == "2 GitHub repositories"
     assert [f.name for f in card.fields] == ["python/cpython", "psf/requests (archived)"]
     cpython, requests = (f.value for f in card.fields)
@@ -87,9 +79,9 @@ async def test_a_field_per_repository_with_its_figures(fake_api: FakeAPI) -> Non
 async def test_sends_githubs_headers_and_the_token_only_when_set(fake_api: FakeAPI) -> None:
     serve(fake_api, "a/b")
     async with harness(fake_api) as bot:
-        await card_for(bot, "!gh a/b")
+        await bot.ask_card("!gh a/b")
     async with harness(fake_api, token=TOKEN) as bot:
-        await card_for(bot, "!gh a/b")
+        await bot.ask_card("!gh a/b")
     anonymous, authorised = fake_api.requests[:2], fake_api.requests[2:]
     assert {r.path for r in fake_api.requests} == {"/repos/a/b", "/repos/a/b/releases/latest"}
     for request in fake_api.requests:
@@ -103,8 +95,8 @@ async def test_sends_githubs_headers_and_the_token_only_when_set(fake_api: FakeA
 async def test_no_release_shows_none(fake_api: FakeAPI) -> None:
     serve(fake_api, "a/b", latest=Respond(404, json={"message": "Not Found"}))
     async with harness(fake_api) as bot:
-        card = await card_for(bot, "!gh a/b")
-        await card_for(bot, "!gh a/b")  # "no release" is remembered like any answer
+        card = await bot.ask_card("!gh a/b")
+        await bot.ask_card("!gh a/b")  # "no release" is remembered like any answer
     assert card.title == "a/b"
     assert "Latest release: none · Last push: 2 hours ago" in card.fields[0].value
     assert fake_api.count("/repos/a/b/releases/latest") == 1
@@ -116,7 +108,7 @@ async def test_a_missing_repository_is_its_own_field_and_the_others_answer(
     serve(fake_api, "a/b")
     # /repos/no/such is not routed: the fake answers 404, as GitHub does.
     async with harness(fake_api) as bot:
-        card = await card_for(bot, "!gh no/such a/b")
+        card = await bot.ask_card("!gh no/such a/b")
     fields = by_name(card)
     assert fields["no/such"] == "❌ not found"
     assert "⭐ 12,345" in fields["a/b"]
@@ -129,7 +121,7 @@ async def test_a_slow_api_times_one_repository_out_while_the_others_answer(
     serve(fake_api, "slow/one", Respond(json=repo("slow/one"), delay=3))
     async with harness(fake_api, http_timeout=0.5) as bot:
         begun = time.monotonic()
-        card = await card_for(bot, "!gh slow/one a/b")
+        card = await bot.ask_card("!gh slow/one a/b")
         took = time.monotonic() - begun
     fields = by_name(card)
     assert fields["slow/one"] == "❌ GitHub did not answer within 0.5 s"
@@ -146,7 +138,7 @@ async def test_a_429_is_retried_then_answers(fake_api: FakeAPI) -> None:
         Respond(json=repo("a/b")),
     )
     async with harness(fake_api) as bot:
-        card = await card_for(bot, "!gh a/b")
+        card = await bot.ask_card("!gh a/b")
     assert "⭐ 12,345" in card.fields[0].value
     assert fake_api.count("/repos/a/b") == 2
 
@@ -156,7 +148,7 @@ async def test_a_500_on_one_repository_is_shown_on_that_one(fake_api: FakeAPI) -
     serve(fake_api, "c/d")
     serve(fake_api, "broken/one", Respond(500))
     async with harness(fake_api, http_retries=0) as bot:
-        card = await card_for(bot, "!gh a/b broken/one c/d")
+        card = await bot.ask_card("!gh a/b broken/one c/d")
     fields = by_name(card)
     assert fields["broken/one"] == "❌ GitHub answered 500 (internal server error)"
     assert "⭐ 12,345" in fields["a/b"] and "⭐ 12,345" in fields["c/d"]
@@ -185,7 +177,7 @@ async def test_a_rate_limit_on_some_repositories_marks_them_and_says_when(
     serve(fake_api, "a/b")
     serve(fake_api, "c/d", limited(90), latest=limited(90))
     async with harness(fake_api, token=TOKEN) as bot:
-        card = await card_for(bot, "!gh a/b c/d")
+        card = await bot.ask_card("!gh a/b c/d")
     assert by_name(card)["c/d"] == "❌ rate limited"
     assert card.footer.startswith("⏳ GitHub is rate limiting us; try again in ")
     assert "GITHUB_TOKEN" not in card.footer  # a token is set already
@@ -194,8 +186,8 @@ async def test_a_rate_limit_on_some_repositories_marks_them_and_says_when(
 async def test_answers_are_cached_so_asking_again_costs_nothing(fake_api: FakeAPI) -> None:
     serve(fake_api, "a/b")
     async with harness(fake_api) as bot:
-        first = await card_for(bot, "!gh a/b")
-        second = await card_for(bot, "!gh A/B a/b")  # one repository, once
+        first = await bot.ask_card("!gh a/b")
+        second = await bot.ask_card("!gh A/B a/b")  # one repository, once
     assert first == second
     assert len(fake_api.requests) == 2
 
@@ -205,8 +197,8 @@ async def test_a_cache_ttl_of_zero_asks_every_time(fake_api: FakeAPI) -> None:
     async with Harness(
         plugin, env={"GITHUB_API_URL": fake_api.url, "GITHUB_CACHE_TTL": "0"}
     ) as bot:
-        await card_for(bot, "!gh a/b")
-        await card_for(bot, "!gh a/b")
+        await bot.ask_card("!gh a/b")
+        await bot.ask_card("!gh a/b")
     assert fake_api.count("/repos/a/b") == 2
 
 
@@ -228,7 +220,7 @@ async def test_too_many_repositories_are_refused_before_any_lookup(fake_api: Fak
     env = {"GITHUB_API_URL": fake_api.url, "GITHUB_MAX_REPOS": "2"}
     async with Harness(plugin, env=env) as bot:
         assert await bot.ask("!gh a/b c/d e/f") == "At most 2 repositories at a time, please."
-        assert (await card_for(bot, "!gh a/b a/b c/d")).title == "2 GitHub repositories"
+        assert (await bot.ask_card("!gh a/b a/b c/d")).title == "2 GitHub repositories"
     assert {r.path for r in fake_api.requests} >= {"/repos/a/b", "/repos/c/d"}
 
 

@@ -32,14 +32,6 @@ def harness(allow_private: bool = True, **env: str) -> Harness:
     return Harness(plugin, env=settings)
 
 
-async def card_for(bot: Harness, text: str) -> Card:
-    replies = await bot.say(text)
-    assert len(replies) == 1, [r.text for r in replies]
-    card = replies[0].reply.card
-    assert card is not None, replies[0].text
-    return card
-
-
 def lines(card: Card) -> dict[str, str]:
     return {f.name: f.value for f in card.fields}
 
@@ -84,7 +76,7 @@ async def test_checks_several_urls_at_once_with_codes_and_times(fake_api: FakeAP
     fake_api.route("GET", "/moved", Respond(301, text="", headers={"Location": "/ok"}))
     base = fake_api.url
     async with harness() as bot:
-        card = await card_for(bot, f"!status {base}/ok {base}/missing {base}/moved")
+        card = await bot.ask_card(f"!status {base}/ok {base}/missing {base}/moved")
     assert card.title == "2 of 3 up"
     got = lines(card)
     assert re.fullmatch(r"✅ 200 OK · (\d+) ms", got[f"{base}/ok"])
@@ -101,7 +93,7 @@ async def test_a_slow_url_times_out_while_the_others_answer(fake_api: FakeAPI) -
     base = fake_api.url
     async with harness(timeout="0.5") as bot:
         begun = time.monotonic()
-        card = await card_for(bot, f"!status {base}/slow {base}/ok")
+        card = await bot.ask_card(f"!status {base}/slow {base}/ok")
         took = time.monotonic() - begun
     assert lines(card)[f"{base}/slow"] == "❌ timed out after 0.5 s"
     assert lines(card)[f"{base}/ok"].startswith("✅ 200 OK")
@@ -112,7 +104,7 @@ async def test_a_500_is_shown_as_such_and_not_retried(fake_api: FakeAPI) -> None
     fake_api.route("GET", "/down", Respond(500, text="oops"), Respond(text="fine"))
     fake_api.route("GET", "/busy", Respond(503, text="later"))
     async with harness() as bot:
-        card = await card_for(bot, f"!status {fake_api.url}/down {fake_api.url}/busy")
+        card = await bot.ask_card(f"!status {fake_api.url}/down {fake_api.url}/busy")
     assert lines(card)[f"{fake_api.url}/down"].startswith("❌ 500 Internal Server Error · ")
     assert lines(card)[f"{fake_api.url}/busy"].startswith("❌ 503 Service Unavailable · ")
     assert card.title == "0 of 2 up"
@@ -123,17 +115,17 @@ async def test_a_server_that_is_not_there_could_not_connect() -> None:
     async with FakeAPI() as gone:
         url = gone.url + "/"
     async with harness() as bot:
-        card = await card_for(bot, f"!status {url}")
+        card = await bot.ask_card(f"!status {url}")
     assert lines(card) == {url: "❌ could not connect"}
 
 
 async def test_allow_private_lets_loopback_through(fake_api: FakeAPI) -> None:
     fake_api.route("GET", "/", Respond(text="hi"))
     async with harness(allow_private=False) as bot:
-        refused = await card_for(bot, f"!status {fake_api.url}/")
+        refused = await bot.ask_card(f"!status {fake_api.url}/")
     assert fake_api.requests == []
     async with harness(allow_private=True) as bot:
-        allowed = await card_for(bot, f"!status {fake_api.url}/")
+        allowed = await bot.ask_card(f"!status {fake_api.url}/")
     assert lines(refused)[f"{fake_api.url}/"] == "❌ refused: 127.0.0.1 is a loopback address"
     assert lines(allowed)[f"{fake_api.url}/"].startswith("✅ 200 OK · ")
     assert fake_api.count("/") == 1
@@ -149,7 +141,7 @@ async def test_by_default_loopback_and_metadata_are_refused_and_never_reached(
     local = f"http://127.0.0.1:{port(fake_api)}/"
     named = f"http://localhost:{port(fake_api)}/"  # a name: refused by the resolver
     async with harness(allow_private=False) as bot:
-        card = await card_for(bot, f"!status {local} {METADATA_URL} {named}")
+        card = await bot.ask_card(f"!status {local} {METADATA_URL} {named}")
     got = lines(card)
     assert got[local] == "❌ refused: 127.0.0.1 is a loopback address"
     assert got[METADATA_URL] == "❌ refused: 169.254.169.254 is a cloud metadata address"
@@ -213,7 +205,7 @@ async def test_ip_literal_tricks_are_refused_before_connecting(
     fake_api.route("GET", "/", Respond(text="secret"))
     url = url.format(port=port(fake_api))
     async with harness(allow_private=False) as bot:
-        card = await card_for(bot, f"!status {url}")
+        card = await bot.ask_card(f"!status {url}")
     (answer,) = lines(card).values()
     assert answer.startswith("❌ refused: ") and answer.endswith(why), answer
     assert fake_api.requests == []
@@ -352,7 +344,7 @@ async def test_reading_stops_at_the_byte_cap(endless: tuple[str, dict[str, Any]]
     await asyncio.wait_for(state["stopped"].wait(), 10)  # the connection was dropped
     assert time.monotonic() - begun < 10  # nowhere near the 30 s timeout
     async with harness(max_bytes="100000", timeout="30") as bot:
-        card = await card_for(bot, f"!status {url}")
+        card = await bot.ask_card(f"!status {url}")
     assert lines(card)[url].startswith("✅ 200 OK · ")
 
 
@@ -361,7 +353,7 @@ async def test_too_many_urls_are_refused_before_any_request(fake_api: FakeAPI) -
     async with harness(max_urls="2") as bot:
         assert await bot.ask(f"!status {urls}") == "At most 2 URLs at a time, please."
         same = f"{fake_api.url}/0"
-        assert len((await card_for(bot, f"!status {same} {same}")).fields) == 1
+        assert len((await bot.ask_card(f"!status {same} {same}")).fields) == 1
     assert fake_api.count("/0") == 1 and len(fake_api.requests) == 1
 
 
@@ -369,7 +361,7 @@ async def test_no_url_answers_the_usage_line_and_isup_is_the_same_command() -> N
     # Slack reserves /status: the command is isup, with status as its alias.
     async with harness() as bot:
         assert (await bot.ask("!status")).endswith("Usage: !isup <url> [more…]")
-        assert (await card_for(bot, "!isup gopher://x/")).title == "0 of 1 up"
+        assert (await bot.ask_card("!isup gopher://x/")).title == "0 of 1 up"
 
 
 def test_settings_must_be_positive() -> None:
@@ -400,7 +392,7 @@ async def test_many_urls_get_a_status_that_counts_up_then_becomes_the_answer(
 async def test_a_few_urls_answer_without_a_status_message(fake_api: FakeAPI) -> None:
     fake_api.route("GET", "/", Respond(text="ok"))
     async with harness() as bot:
-        await card_for(bot, f"!status {fake_api.url}/ {fake_api.url}/?a {fake_api.url}/?b")
+        await bot.ask_card(f"!status {fake_api.url}/ {fake_api.url}/?a {fake_api.url}/?b")
     assert bot.edits == []
 
 

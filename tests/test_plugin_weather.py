@@ -4,17 +4,14 @@ failures, retries, the cache and the per-host limit."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import re
 import time
-from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from bot import Card, ConfigError, Field
 from bot.testing import FakeAPI, Harness, Respond
-from plugins.weather import WeatherConfig, plugin
+from plugins.weather import plugin
 
 PLACES = {
     "oslo": {"name": "Oslo", "latitude": 59.91, "longitude": 10.75, "country": "Norway"},
@@ -81,12 +78,6 @@ def env(api: FakeAPI, **settings: str) -> dict[str, str]:
     return values
 
 
-async def card_for(bot: Harness, text: str) -> Card:
-    [sent] = await bot.say(text)
-    assert sent.reply.card is not None, sent.text
-    return sent.reply.card
-
-
 def field_values(card: Card) -> dict[str, str]:
     return {f.name: f.value for f in card.fields}
 
@@ -94,7 +85,7 @@ def field_values(card: Card) -> dict[str, str]:
 async def test_one_card_with_a_field_per_city_and_metric_by_default(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!weather Oslo Paris")
+        card = await bot.ask_card("!weather Oslo Paris")
     assert [f.name for f in card.fields] == ["Oslo, Norway", "Paris, Île-de-France, France"]
     assert card.fields[0].value == (
         "⛅ Partly cloudy, **21 °C** (feels like 20 °C)\n💧 45 % · 💨 12 km/h · 🕒 14:15 local"
@@ -113,7 +104,7 @@ async def test_one_card_with_a_field_per_city_and_metric_by_default(fake_api: Fa
 async def test_imperial_units_are_asked_for_and_shown(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api, units="Imperial")) as bot:
-        card = await card_for(bot, "!weather Oslo")
+        card = await bot.ask_card("!weather Oslo")
     [forecast] = [r.query for r in fake_api.requests if r.path == "/v1/forecast"]
     assert forecast["temperature_unit"] == "fahrenheit" and forecast["wind_speed_unit"] == "mph"
     assert "**21 °F**" in card.fields[0].value and "12 mph" in card.fields[0].value
@@ -127,7 +118,7 @@ async def test_a_name_of_several_words_is_quoted_or_comma_separated(
 ) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, text)
+        card = await bot.ask_card(text)
     assert [f.name for f in card.fields] == ["New York, United States", "Oslo, Norway"]
     names = sorted(r.query["name"].lower() for r in fake_api.requests if r.path == "/v1/search")
     assert names == ["new york", "oslo"]
@@ -147,7 +138,7 @@ async def test_the_slash_command_takes_the_same_words(fake_api: FakeAPI) -> None
 async def test_a_city_asked_twice_is_looked_up_and_shown_once(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!weather Oslo oslo")
+        card = await bot.ask_card("!weather Oslo oslo")
     assert [f.name for f in card.fields] == ["Oslo, Norway"]
     assert fake_api.count("/v1/search") == 1
 
@@ -157,14 +148,14 @@ async def test_below_zero_rounds_without_a_minus_zero(fake_api: FakeAPI) -> None
     cold = {**CURRENT, "temperature_2m": -0.4, "apparent_temperature": -4.6, "weather_code": 73}
     fake_api.route("GET", "/v1/forecast", Respond(json={"current": cold}))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!weather Oslo")
+        card = await bot.ask_card("!weather Oslo")
     assert card.fields[0].value.startswith("🌨️ Snow, **0 °C** (feels like -5 °C)\n")
 
 
 async def test_a_city_not_found_says_so_and_the_others_answer(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!weather Atlantis Oslo")
+        card = await bot.ask_card("!weather Atlantis Oslo")
     assert card.fields[0] == Field("Atlantis", "❓ not found")
     assert "Partly cloudy" in field_values(card)["Oslo, Norway"]
     assert fake_api.count("/v1/forecast") == 1  # no forecast for a place that is not there
@@ -175,7 +166,7 @@ async def test_a_slow_city_times_out_while_the_others_answer(fake_api: FakeAPI) 
     meteo.slow.add(meteo.latitude("paris"))
     async with Harness(plugin, env=env(fake_api), http_timeout=0.5) as bot:
         begun = time.monotonic()
-        card = await card_for(bot, "!weather Oslo Paris")
+        card = await bot.ask_card("!weather Oslo Paris")
         took = time.monotonic() - begun
     values = field_values(card)
     assert values["Paris"] == "⏱️ Open-Meteo did not answer within 0.5 s"
@@ -187,7 +178,7 @@ async def test_a_failing_city_shows_the_error_while_the_others_answer(fake_api: 
     meteo = OpenMeteo(fake_api)
     meteo.broken.add(meteo.latitude("oslo"))
     async with Harness(plugin, env=env(fake_api), http_retries=0) as bot:
-        card = await card_for(bot, "!weather Oslo Paris New-York")
+        card = await bot.ask_card("!weather Oslo Paris New-York")
     values = field_values(card)
     assert values["Oslo"] == "⚠️ Open-Meteo answered 500 (internal server error)"
     assert "Partly cloudy" in values["Paris, Île-de-France, France"]
@@ -204,7 +195,7 @@ async def test_a_429_is_waited_out_and_then_answered(fake_api: FakeAPI) -> None:
     )
     async with Harness(plugin, env=env(fake_api)) as bot:
         begun = time.monotonic()
-        card = await card_for(bot, "!weather Oslo")
+        card = await bot.ask_card("!weather Oslo")
         waited = time.monotonic() - begun
     assert "Partly cloudy" in card.fields[0].value
     assert fake_api.count("/v1/forecast") == 2
@@ -214,8 +205,8 @@ async def test_a_429_is_waited_out_and_then_answered(fake_api: FakeAPI) -> None:
 async def test_a_repeated_question_is_answered_from_the_cache(fake_api: FakeAPI) -> None:
     OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        first = await card_for(bot, "!weather Oslo Paris")
-        again = await card_for(bot, "!weather Paris Oslo")
+        first = await bot.ask_card("!weather Oslo Paris")
+        again = await bot.ask_card("!weather Paris Oslo")
     assert field_values(first) == field_values(again)
     assert fake_api.count("/v1/search") == 2
     assert fake_api.count("/v1/forecast") == 2
@@ -225,7 +216,7 @@ async def test_many_cities_respect_the_per_host_limit(fake_api: FakeAPI) -> None
     OpenMeteo(fake_api, extra=8, delay=0.05)
     cities = " ".join(f"town{i}" for i in range(8))
     async with Harness(plugin, env=env(fake_api), http_per_host=2) as bot:
-        card = await card_for(bot, f"!weather {cities}")
+        card = await bot.ask_card(f"!weather {cities}")
     assert len(card.fields) == 8 and all("Partly cloudy" in f.value for f in card.fields)
     assert fake_api.peak_in_flight == 2  # concurrent, yet never more than two at once
 
@@ -250,7 +241,7 @@ async def test_an_unexpected_answer_is_reported_in_its_field_and_logged(
     OpenMeteo(fake_api)
     fake_api.route("GET", "/v1/forecast", Respond(json={"hourly": {}}))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!weather Oslo")
+        card = await bot.ask_card("!weather Oslo")
     assert card.fields == (Field("Oslo", "⚠️ unexpected answer from Open-Meteo"),)
     assert "weather for 'Oslo' failed" in caplog.text
 
@@ -269,12 +260,3 @@ def test_a_bad_setting_stops_startup_naming_the_variable(variable: str, value: s
     with pytest.raises(ConfigError) as raised:
         Harness(plugin, env={variable: value})
     assert raised.value.variable == variable
-
-
-def test_env_example_lists_every_setting_with_its_default() -> None:
-    text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
-    listed = dict(re.findall(r"^(WEATHER_[A-Z_]+)=(.*)$", text, re.MULTILINE))
-    defaults = {
-        f"WEATHER_{f.name.upper()}": str(f.default) for f in dataclasses.fields(WeatherConfig)
-    }
-    assert listed == defaults

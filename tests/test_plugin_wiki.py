@@ -3,10 +3,7 @@ missing pages with suggestions, failures, retries and the cache."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import time
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -31,16 +28,10 @@ def env(api: FakeAPI) -> dict[str, str]:
     return {"WIKI_URL": api.url}
 
 
-async def card_for(bot: Harness, text: str) -> Card:
-    [sent] = await bot.say(text)
-    assert sent.reply.card is not None, sent.text
-    return sent.reply.card
-
-
 async def test_a_summary_is_a_card_with_link_thumbnail_and_description(fake_api: FakeAPI) -> None:
     fake_api.route("GET", SUMMARY + "Ada_Lovelace", Respond(json=ADA))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!wiki Ada Lovelace")
+        card = await bot.ask_card("!wiki Ada Lovelace")
     assert card == Card(
         title="Ada Lovelace",
         url="https://en.wikipedia.org/wiki/Ada_Lovelace",
@@ -60,7 +51,7 @@ async def test_a_title_is_sent_encoded_with_underscores(fake_api: FakeAPI) -> No
 
     fake_api.route("GET", SUMMARY + "AC/DC_Café", handler=summary)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, '!wiki "AC/DC  Café"')
+        card = await bot.ask_card('!wiki "AC/DC  Café"')
     assert card.title == "AC/DC"
     assert raw_paths == [SUMMARY + "AC%2FDC_Caf%C3%A9"]
 
@@ -70,7 +61,7 @@ async def test_a_long_extract_is_trimmed_for_chat(fake_api: FakeAPI) -> None:
     page = {**ADA, "description": None, "extract": sentence * 20}
     fake_api.route("GET", SUMMARY + "Python", Respond(json=page))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!wiki Python")
+        card = await bot.ask_card("!wiki Python")
     assert len(card.description) <= EXTRACT_CHARS
     assert card.description.endswith("using.") and card.description.startswith("Python is")
 
@@ -90,7 +81,7 @@ async def test_a_disambiguation_page_says_so_and_links_it(fake_api: FakeAPI) -> 
     }
     fake_api.route("GET", SUMMARY + "Mercury", Respond(json=page))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!wiki Mercury")
+        card = await bot.ask_card("!wiki Mercury")
     assert card.title == "Mercury" and card.url == "https://en.wikipedia.org/wiki/Mercury"
     assert card.description == "“Mercury” may refer to several things; the page lists them."
     assert card.image is None
@@ -122,7 +113,7 @@ async def test_a_page_without_extract_still_gets_a_card(fake_api: FakeAPI) -> No
     page = {"type": "no-extract", "title": "Blank", "extract": ""}
     fake_api.route("GET", SUMMARY + "Blank", Respond(json=page))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        card = await card_for(bot, "!wiki Blank")
+        card = await bot.ask_card("!wiki Blank")
     assert card.description == "No summary for this page; it is one click away."
     assert card.url == f"{fake_api.url}/wiki/Blank"
 
@@ -153,7 +144,7 @@ async def test_a_429_is_waited_out_and_then_answered(fake_api: FakeAPI) -> None:
     )
     async with Harness(plugin, env=env(fake_api)) as bot:
         begun = time.monotonic()
-        card = await card_for(bot, "!wiki Ada Lovelace")
+        card = await bot.ask_card("!wiki Ada Lovelace")
         waited = time.monotonic() - begun
     assert card.title == "Ada Lovelace"
     assert fake_api.count(SUMMARY + "Ada_Lovelace") == 2
@@ -163,8 +154,8 @@ async def test_a_429_is_waited_out_and_then_answered(fake_api: FakeAPI) -> None:
 async def test_a_repeated_question_is_answered_from_the_cache(fake_api: FakeAPI) -> None:
     fake_api.route("GET", SUMMARY + "Ada_Lovelace", Respond(json=ADA))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        first = await card_for(bot, "!wiki Ada Lovelace")
-        again = await card_for(bot, "!wiki  Ada   Lovelace ")
+        first = await bot.ask_card("!wiki Ada Lovelace")
+        again = await bot.ask_card("!wiki  Ada   Lovelace ")
     assert first == again
     assert fake_api.count(SUMMARY + "Ada_Lovelace") == 1
 
@@ -193,10 +184,3 @@ def test_a_bad_setting_stops_startup_naming_the_variable(variable: str, value: s
     with pytest.raises(ConfigError) as raised:
         Harness(plugin, env={variable: value})
     assert raised.value.variable == variable
-
-
-def test_env_example_lists_every_setting_with_its_default() -> None:
-    text = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
-    listed = dict(re.findall(r"^(WIKI_[A-Z_]+)=(.*)$", text, re.MULTILINE))
-    defaults = {f"WIKI_{f.name.upper()}": str(f.default) for f in dataclasses.fields(WikiConfig)}
-    assert listed == defaults

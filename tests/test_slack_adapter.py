@@ -19,7 +19,7 @@ from bot.adapters.slack.settings import SlackSettings
 from bot.config import Settings, read_settings
 from bot.core import Runtime
 from bot.errors import ConfigError
-from bot.model import BotReady, MemberJoined, ReactionAdded
+from bot.model import MemberJoined, ReactionAdded
 from bot.web import WebSettings
 from tests.fakes.slack import (
     APP_TOKEN,
@@ -31,7 +31,7 @@ from tests.fakes.slack import (
     message_event,
     sign,
 )
-from tests.helpers import registry_of
+from tests.helpers import ready_plugin, registry_of
 
 
 @pytest.fixture(autouse=True)
@@ -87,20 +87,6 @@ def demo(seen: list[Any]) -> Plugin:
     async def joined(ctx: Context, event: MemberJoined) -> None:
         seen.append(event)
         await ctx.reply(f"welcome <@{event.user.id}>")
-
-    return plugin
-
-
-def ready_plugin(ready: asyncio.Event, adapters: int) -> Plugin:
-    """Sets ``ready`` once ``adapters`` BotReady events have arrived."""
-    plugin = Plugin("ready")
-    seen: list[BotReady] = []
-
-    @plugin.on_event("bot_ready")
-    async def on_ready(ctx: Context, event: BotReady) -> None:
-        seen.append(event)
-        if len(seen) == adapters:
-            ready.set()
 
     return plugin
 

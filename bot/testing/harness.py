@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
 from bot.errors import PluginError
-from bot.model import ChannelRef, Event, Invocation, MessageRef, Reply, User
+from bot.model import Card, ChannelRef, Event, Invocation, MessageRef, Reply, User
 from bot.plugin import Plugin
 from bot.storage import KeyValue, MemoryStore
 
@@ -103,6 +103,14 @@ class Harness:
             shown = [r.text for r in replies]
             raise AssertionError(f"expected one reply to {text!r}, got {len(replies)}: {shown}")
         return replies[0].text
+
+    async def ask_card(self, text: str, **options: Any) -> Card:
+        """The card of the one reply to ``text``; fails the test on none, several, or no card."""
+        replies = await self.say(text, **options)
+        if len(replies) != 1 or replies[0].reply.card is None:
+            shown = [r.text or r.reply.card for r in replies]
+            raise AssertionError(f"expected one card in answer to {text!r}, got {shown}")
+        return replies[0].reply.card
 
     async def invoke(self, command: str, args: str = "", *, user: User | None = None) -> list[Sent]:
         """Run ``command`` as a slash command does (``/weather Paris``)."""
