@@ -21,8 +21,6 @@ import cProfile
 import json
 import pstats
 import statistics
-import subprocess
-import sys
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -35,6 +33,7 @@ import discord
 from bench.checks import expect
 from bench.dispatch import ping_plugin
 from bench.harness import alternate, on_adapters
+from bench.servers import serving
 from bench.table import Figures
 from bot.adapters.discord.adapter import DiscordAdapter, intents_for
 from bot.adapters.discord.settings import DiscordSettings
@@ -47,26 +46,8 @@ PATIENCE = 60.0  # seconds for a burst before its replies count as lost
 
 def measure(n: int, warm: int, profiled: int) -> Figures:
     """``n`` messages per client in 4 turns, after ``warm`` each; ``profiled`` more to botloop."""
-    with discord_endpoints_restored(), discord_server() as port:
+    with discord_endpoints_restored(), serving("bench.discord_server") as port:
         return asyncio.run(_measure(port, n, warm, profiled))
-
-
-@contextmanager
-def discord_server() -> Iterator[int]:
-    """Start the fake Discord in its own process; its port."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.discord_server"], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()
-        expect(port.isdigit(), f"the fake Discord did not start (said {port!r})")
-        yield int(port)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 @contextmanager

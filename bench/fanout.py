@@ -13,24 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import aiohttp
 
 from bench.checks import expect
 from bench.harness import StampingAdapter, running
 from bench.lookup_server import DELAY
+from bench.servers import serving
 from bench.sizes import Size
 from bench.table import Figures, Goal, Row
 from bot import Context, Plugin
 from bot.http.session import user_agent
 
-ROOT = Path(__file__).resolve().parent.parent
 LOOKUPS = 100
 ROUNDS = {"full": 10, "quick": 5, "tiny": 1}
 EXPECTED = f"{LOOKUPS}/{LOOKUPS} ok, sum {sum(range(LOOKUPS))}"
@@ -72,27 +67,9 @@ def floor_session() -> aiohttp.ClientSession:
     )
 
 
-@contextmanager
-def lookup_server() -> Iterator[str]:
-    """Start the API in its own process; its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.lookup_server"], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()
-        expect(port.isdigit(), f"the lookup server did not start (said {port!r})")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
 def measure(size: Size) -> Figures:
-    with lookup_server() as base:
-        return asyncio.run(_measure(base, ROUNDS[size]))
+    with serving("bench.lookup_server") as port:
+        return asyncio.run(_measure(f"http://127.0.0.1:{port}", ROUNDS[size]))
 
 
 async def _bot_round(bot: StampingAdapter, commands: int) -> float:

@@ -32,11 +32,7 @@ from bench.checks import expect
 from bench.harness import alternate, on_adapters, percentile
 from bench.table import Figures
 from bot import Context, Plugin
-from bot.adapters.slack.adapter import SlackAdapter
-from bot.adapters.slack.settings import SlackSettings
-from bot.config import read_settings
-from bot.web import WebSettings
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, form, sign
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, adapter_for, form, sign
 
 PATIENCE = 60.0  # seconds for a phase before its acks or replies count as lost
 WARM_UP = 5  # commands per contender before the measured ones (the first opens connections)
@@ -70,18 +66,6 @@ class Naps:
             await ctx.reply("awake")
 
         return plugin
-
-
-def slack_adapter(slack: FakeSlack, mode: str) -> SlackAdapter:
-    """Built from the environment as ``python -m bot`` builds it, pointed at ``slack``."""
-    environ = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
-    environ |= {"BOT_HOST": "127.0.0.1", "PORT": "0"}
-    if mode == "socket":
-        environ["SLACK_APP_TOKEN"] = APP_TOKEN
-    else:
-        environ["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
-    settings = read_settings(SlackSettings, environ)
-    return SlackAdapter(settings, read_settings(WebSettings, environ), bot_name="botloop")
 
 
 @asynccontextmanager
@@ -178,7 +162,7 @@ async def _measure(n: int, nap: float) -> Figures:
     bot_channels = channel_names("C", asked)
     floor_channels = channel_names("F")
     async with FakeSlack() as slack, FakeSlack() as floor_slack:
-        socket, http_mode = slack_adapter(slack, "socket"), slack_adapter(slack, "http")
+        socket, http_mode = adapter_for(slack, "socket"), adapter_for(slack, "http")
         most = 2 * (n + WARM_UP)  # every handler may start at once
         async with (
             on_adapters(socket, http_mode, plugins=(naps.plugin(),), max_concurrency=most),

@@ -15,18 +15,16 @@ import pytest
 
 from bot import Card, Context, Field, Plugin, Reply
 from bot.adapters.slack.adapter import SlackAdapter
-from bot.adapters.slack.settings import SlackSettings
-from bot.config import Settings, read_settings
+from bot.config import Settings
 from bot.core import Runtime
 from bot.errors import ConfigError
 from bot.model import MemberJoined, ReactionAdded
-from bot.web import WebSettings
 from tests.fakes.slack import (
     APP_TOKEN,
     BOT_TOKEN,
     BOT_USER,
-    SIGNING_SECRET,
     FakeSlack,
+    adapter_for,
     form,
     message_event,
     sign,
@@ -89,19 +87,6 @@ def demo(seen: list[Any]) -> Plugin:
         await ctx.reply(f"welcome <@{event.user.id}>")
 
     return plugin
-
-
-def adapter_for(slack: FakeSlack, mode: str, **env: str) -> SlackAdapter:
-    """Built from the environment, the way `python -m bot` builds it."""
-    environ = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
-    environ |= {"BOT_HOST": "127.0.0.1", "PORT": "0"}
-    if mode == "socket":
-        environ["SLACK_APP_TOKEN"] = APP_TOKEN
-    else:
-        environ["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
-    environ |= env
-    settings = read_settings(SlackSettings, environ)
-    return SlackAdapter(settings, read_settings(WebSettings, environ), bot_name="botloop")
 
 
 @asynccontextmanager

@@ -16,10 +16,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:  # the adapter loads slack_bolt: only when a test asks for one
+    from bot.adapters.slack.adapter import SlackAdapter
 
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
 APP_TOKEN = "xapp-1-A1-3333-fakeapptoken"
@@ -314,3 +317,22 @@ def sign(
 
 def form(fields: dict[str, str]) -> str:
     return urlencode(fields)
+
+
+def adapter_for(slack: FakeSlack, mode: str, **env: str) -> SlackAdapter:
+    """The real Slack adapter pointed at ``slack``, in ``socket`` or ``http`` mode, built
+    from the environment the way ``python -m bot`` builds it (``env`` adds variables)."""
+    from bot.adapters.slack.adapter import SlackAdapter
+    from bot.adapters.slack.settings import SlackSettings
+    from bot.config import read_settings
+    from bot.web import WebSettings
+
+    environ = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
+    environ |= {"BOT_HOST": "127.0.0.1", "PORT": "0"}
+    if mode == "socket":
+        environ["SLACK_APP_TOKEN"] = APP_TOKEN
+    else:
+        environ["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
+    environ |= env
+    settings = read_settings(SlackSettings, environ)
+    return SlackAdapter(settings, read_settings(WebSettings, environ), bot_name="botloop")
