@@ -218,6 +218,23 @@ async def test_a_user_refused_by_a_check_spends_no_cooldown() -> None:
     assert ran == ["alice"]
 
 
+async def test_wrong_arguments_spend_no_cooldown() -> None:
+    plugin = Plugin("g")
+
+    @plugin.command
+    @cooldown(1, 60)
+    async def roll(ctx: Context, sides: int) -> None:
+        await ctx.reply(f"rolled a d{sides}")
+
+    async with Harness(plugin) as bot:
+        typo = await bot.ask("!roll six")
+        first = await bot.ask("!roll 6")
+        second = await bot.ask("!roll 6")
+    assert "Usage: !roll <sides>" in typo
+    assert first == "rolled a d6"  # the typo did not use up the one call a minute
+    assert second.startswith("Slow down: try `!roll` again in ")
+
+
 @pytest.mark.parametrize("above", [True, False], ids=["above", "below"])
 async def test_guards_work_above_or_below_the_command_decorator(above: bool) -> None:
     plugin = Plugin("g")

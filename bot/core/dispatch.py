@@ -27,6 +27,7 @@ from bot.plugin.guards import wait_text
 log = logging.getLogger("bot.dispatch")
 
 AnyHandler = Command | Listener | EventHandler
+_NO_ARGUMENTS: tuple[list[Any], dict[str, Any]] = ([], {})
 
 
 class _TaskRef:
@@ -161,11 +162,15 @@ class Dispatcher:
             start = time.perf_counter() if self._debug else 0.0
             try:
                 self._deadlines.start(task, limit)
-                if (bound.checks or bound.cooldown) and not await self._allowed(bound, ctx):
+                if bound.checks and not await self._checked(bound, ctx):
                     return
-                if isinstance(handler, Command):
-                    pos, kw = self._arguments(handler, arg)
-                    await handler.func(ctx, *pos, **kw)
+                # Arguments before the cooldown: a typo answers the usage and spends none.
+                command = handler if isinstance(handler, Command) else None
+                pos, kw = _NO_ARGUMENTS if command is None else self._arguments(command, arg)
+                if bound.cooldown and not await self._cooled(bound, ctx):
+                    return
+                if command is not None:
+                    await command.func(ctx, *pos, **kw)
                 elif isinstance(handler, EventHandler):
                     await handler.func(ctx, arg)
                 else:
@@ -196,27 +201,33 @@ class Dispatcher:
             where = f"{mount.name}.{handler.func.__name__}"
             log.debug("%s → %s in %.1f ms", self._label(handler, mount), where, elapsed)
 
-    async def _allowed(self, bound: Bound[Any], ctx: Context) -> bool:
-        """Checks, then the cooldown (a refused user spends none); a command answers why not."""
-        command = isinstance(bound.handler, Command)
+    async def _checked(self, bound: Bound[Any], ctx: Context) -> bool:
+        """Whether every check passes; a refused command answers why not."""
         label = self._label(bound.handler, bound.mount)
         for check in bound.checks:
             if not await check.predicate(ctx):
                 ctx.log.info("%s refused to %s by a check", label, ctx.author)
-                if command:
+                if isinstance(bound.handler, Command):
                     await self._answer(ctx, check.refusal.format(command=f"`{label}`"))
                 return False
-        cooldown = bound.cooldown
-        if cooldown is not None:
-            assert ctx.event is not None
-            key = cooldown.key(ctx.event)
-            now = time.monotonic()
-            wait = cooldown.hit(key, now)
-            if wait > 0:
-                if command and cooldown.first_refusal(key, now, wait):
-                    await self._answer(ctx, f"Slow down: try `{label}` again {wait_text(wait)}.")
-                return False
         return True
+
+    async def _cooled(self, bound: Bound[Any], ctx: Context) -> bool:
+        """Whether the cooldown lets this run (and counts it); the first refusal in a
+        blocked stretch says when to try again, later ones stay silent. Runs after the
+        checks and the arguments, so a refused user or a typo spends no slot."""
+        cooldown = bound.cooldown
+        assert cooldown is not None
+        assert ctx.event is not None
+        key = cooldown.key(ctx.event)
+        now = time.monotonic()
+        wait = cooldown.hit(key, now)
+        if wait <= 0:
+            return True
+        if isinstance(bound.handler, Command) and cooldown.first_refusal(key, now, wait):
+            label = self._label(bound.handler, bound.mount)
+            await self._answer(ctx, f"Slow down: try `{label}` again {wait_text(wait)}.")
+        return False
 
     @staticmethod
     def _arguments(command: Command, arg: str | Invocation) -> tuple[list[Any], dict[str, Any]]:
