@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from aiohttp import web
 
 from bot import Card, ConfigError
 from bot.testing import FakeAPI, Harness, Respond
@@ -43,17 +42,11 @@ async def test_a_summary_is_a_card_with_link_thumbnail_and_description(fake_api:
 
 
 async def test_a_title_is_sent_encoded_with_underscores(fake_api: FakeAPI) -> None:
-    raw_paths: list[str] = []
-
-    async def summary(request: web.Request) -> web.Response:
-        raw_paths.append(request.raw_path)
-        return web.json_response({**ADA, "title": "AC/DC"})
-
-    fake_api.route("GET", SUMMARY + "AC/DC_Café", handler=summary)
+    fake_api.route("GET", SUMMARY + "AC/DC_Café", Respond(json={**ADA, "title": "AC/DC"}))
     async with Harness(plugin, env=env(fake_api)) as bot:
         card = await bot.ask_card('!wiki "AC/DC  Café"')
     assert card.title == "AC/DC"
-    assert raw_paths == [SUMMARY + "AC%2FDC_Caf%C3%A9"]
+    assert [r.raw_path for r in fake_api.requests] == [SUMMARY + "AC%2FDC_Caf%C3%A9"]
 
 
 async def test_a_long_extract_is_trimmed_for_chat(fake_api: FakeAPI) -> None:

@@ -37,10 +37,11 @@ class Recorded:
     """A request the fake received."""
 
     method: str
-    path: str
+    path: str  # decoded: "/page/AC/DC_Café"
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes
+    raw_path: str = ""  # as sent, query included: "/page/AC%2FDC_Caf%C3%A9?x=1"
 
 
 class FakeAPI:
@@ -97,7 +98,14 @@ class FakeAPI:
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(
-            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+            Recorded(
+                request.method,
+                request.path,
+                dict(request.query),
+                dict(request.headers),
+                body,
+                request.raw_path,
+            )
         )
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
