@@ -340,3 +340,22 @@ async def test_the_per_host_setting_bounds_a_plugins_fan_out(fake_api: FakeAPI) 
     async with Harness(plugin, http_per_host=3) as bot:
         assert await bot.ask("!fan 20") == str(sum(range(20)))
     assert fake_api.peak_in_flight == 3
+
+
+async def test_the_connections_setting_caps_the_shared_session(fake_api: FakeAPI) -> None:
+    """BOT_HTTP_CONNECTIONS bounds ctx.http itself, which has no per-host gate."""
+    fake_api.route("GET", "/slow", Respond(json=1, delay=0.05))
+    plugin = Plugin("raw")
+
+    @plugin.command
+    async def raw(ctx: Context, n: int) -> None:
+        async def get() -> int:
+            async with ctx.http.get(fake_api.url + "/slow") as resp:
+                return int(await resp.json())
+
+        results = await ctx.gather(*(get() for _ in range(n)))
+        await ctx.reply(str(sum(r.unwrap() for r in results)))
+
+    async with Harness(plugin, http_connections=3) as bot:
+        assert await bot.ask("!raw 12") == "12"
+    assert fake_api.peak_in_flight == 3

@@ -123,7 +123,8 @@ class ReactionAdded:
 
 @dataclass(frozen=True, slots=True)
 class MemberJoined:
-    """``user`` joined a channel (Slack) or a server (Discord: ``channel`` is None)."""
+    """``user`` joined a channel (Slack) or a server (Discord: ``channel`` is the
+    server's system channel, None when it has none)."""
 
     kind: ClassVar[str] = "member_joined"
     platform: str
