@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
 from bot.model import ChannelRef, Message, MessageRef, Reply
+from bot.web import WebSettings
 from tests.helpers import ready_plugin
 
 PATIENCE = 30.0  # seconds to wait for a reply before calling it lost
@@ -163,7 +164,8 @@ async def on_adapters(
     ready = asyncio.Event()
     registry = registry_of(*plugins, ready_plugin(ready, len(adapters)))
     settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
-    runtime = Runtime(replace(Settings(), **settings), registry, list(adapters))
+    web = WebSettings(host="127.0.0.1", port=0)  # Slack HTTP mode, on a free loopback port
+    runtime = Runtime(replace(Settings(), **settings), registry, list(adapters), web=web)
     task = asyncio.create_task(runtime.run())
     try:
         try:

@@ -23,12 +23,14 @@ from bot.model import (
     Reply,
     User,
 )
-from bot.plugin import Context, Plugin
+from bot.plugin import CallNext, Context, Plugin
 from bot.plugin.guards import Check, check, cooldown, is_admin, is_direct, requires
+from bot.web.messages import WebRequest, WebResponse, signature_valid
 
 __all__ = [
     "BotError",
     "BotReady",
+    "CallNext",
     "Card",
     "ChannelRef",
     "Check",
@@ -48,10 +50,13 @@ __all__ = [
     "UsageError",
     "User",
     "UserError",
+    "WebRequest",
+    "WebResponse",
     "__version__",
     "check",
     "cooldown",
     "is_admin",
     "is_direct",
     "requires",
+    "signature_valid",
 ]

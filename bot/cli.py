@@ -7,15 +7,15 @@
     python -m bot discord-invite print the URL that adds the Discord bot to a server
     python -m bot slack-manifest [--url URL]   print the Slack app manifest (YAML)
 
-Adapters are named here only through a lazy table, so a platform library is
-imported only when its adapter is configured.
+Adapters and stores are found by entry point (``botloop.adapters``,
+``botloop.stores``), so a platform library is imported only when its adapter is
+configured, and a third-party one needs no edit here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -26,103 +26,16 @@ from bot import scaffold
 from bot.adapters.base import Adapter
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.slack.manifest import manifest
-from bot.adapters.slack.settings import SlackSettings
-from bot.config import Settings, load_environ, read_settings, split_list
+from bot.config import Settings, load_environ, read_settings
 from bot.core import Registry, Runtime
-from bot.core.builtins import help_plugin
-from bot.core.loader import LoadFailure, load_plugins
+from bot.core.adapters import build_adapters, choose_adapters
+from bot.core.assemble import build_registry
 from bot.errors import ConfigError, PluginError
 from bot.logging import redact, setup_logging
-from bot.model import CommandInfo
+from bot.storage import open_store, storage_url
 from bot.web import WebSettings
 
 log = logging.getLogger("bot.cli")
-
-
-@dataclass(frozen=True)
-class AdapterEntry:
-    """How to find and build one adapter, without importing it until needed."""
-
-    module: str
-    configured: Callable[[Mapping[str, str]], bool]
-    # (adapter class, settings, environment, every command) → a ready-to-run adapter.
-    # Platforms with slash commands register them from the CommandInfo list.
-    build: Callable[[type, Settings, Mapping[str, str], Sequence[CommandInfo]], Adapter]
-
-
-ADAPTERS: dict[str, AdapterEntry] = {
-    "console": AdapterEntry(
-        "bot.adapters.console:ConsoleAdapter",
-        configured=lambda env: False,  # never auto-selected next to a platform
-        build=lambda cls, s, env, commands: cls(bot_name=s.name),
-    ),
-    "discord": AdapterEntry(
-        "bot.adapters.discord.adapter:DiscordAdapter",
-        configured=lambda env: bool(env.get("DISCORD_TOKEN", "").strip()),
-        build=lambda cls, s, env, commands: cls(DiscordSettings.from_env(env), commands),
-    ),
-    "slack": AdapterEntry(
-        "bot.adapters.slack.adapter:SlackAdapter",
-        configured=lambda env: bool(env.get("SLACK_BOT_TOKEN", "").strip()),
-        build=lambda cls, s, env, commands: cls(
-            read_settings(SlackSettings, env),
-            read_settings(WebSettings, env),
-            commands,
-            bot_name=s.name,
-        ),
-    ),
-}
-
-
-def choose_adapters(settings: Settings, environ: Mapping[str, str]) -> list[str]:
-    """BOT_ADAPTERS as a list of names; ``auto`` means every configured platform, else console."""
-    if settings.adapters.strip().lower() == "auto":
-        names = [name for name, entry in ADAPTERS.items() if entry.configured(environ)]
-        return names or ["console"]
-    names = [n.strip().lower() for n in settings.adapters.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ADAPTERS]
-    if unknown or not names:
-        raise ConfigError(
-            "BOT_ADAPTERS",
-            f"unknown adapter {', '.join(unknown) or '(none)'}; known: auto, {', '.join(ADAPTERS)}",
-        )
-    return names
-
-
-def build_adapter(
-    name: str, settings: Settings, environ: Mapping[str, str], commands: Sequence[CommandInfo]
-) -> Adapter:
-    entry = ADAPTERS[name]
-    module, _, attr = entry.module.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
-    return entry.build(cls, settings, environ, commands)
-
-
-def build_registry(settings: Settings, environ: Mapping[str, str], *, strict: bool) -> Registry:
-    """The built-in help plus the chosen plugins (BOT_PLUGINS_DIR, then entry points);
-    ``strict`` makes a plugin that fails to load fatal."""
-    registry = Registry()
-    registry.add(help_plugin(registry), environ)
-    registry.origins["help"] = "built in"
-    loaded, failures = load_plugins(
-        Path(settings.plugins_dir),
-        only=split_list(settings.plugins),
-        disabled=split_list(settings.plugins_disabled),
-    )
-    if strict and failures:
-        raise PluginError(f"plugin {failures[0].name} failed to load: {failures[0].error}")
-    registry.failures += failures
-    for item in loaded:
-        try:
-            registry.add(item.plugin, environ)
-        except PluginError as exc:
-            if strict:
-                raise
-            log.error("plugin %s not loaded: %s", item.plugin.name, exc)
-            registry.failures.append(LoadFailure(item.plugin.name, str(exc)))
-        else:
-            registry.origins[item.plugin.name] = item.origin
-    return registry
 
 
 @dataclass(frozen=True)
@@ -150,7 +63,9 @@ def _options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         help="a plugin that fails to load is fatal",
     )
     parser.add_argument(
-        "--env-file", default=default(".env"), help="dotenv file to read (default: .env)"
+        "--env-file",
+        default=default(None),
+        help="dotenv file to read (default: .env, when there is one)",
     )
 
 
@@ -171,10 +86,12 @@ def _fail(message: str) -> None:
     sys.stderr.write(f"botloop: {message}\n")
 
 
-async def _serve(settings: Settings, registry: Registry, adapters: list[Adapter]) -> int:
+async def _serve(
+    settings: Settings, web: WebSettings, registry: Registry, adapters: list[Adapter]
+) -> int:
     if settings.debug:
         asyncio.get_running_loop().slow_callback_duration = settings.slow_callback_ms / 1000
-    return await Runtime(settings, registry, adapters).run()
+    return await Runtime(settings, registry, adapters, web=web).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed to load, 2 a bad setting.
     """
     args = _parser().parse_args(argv)
-    environ = load_environ(args.env_file)
+    if args.env_file is not None and not Path(args.env_file).exists():
+        _fail(f"configuration error: --env-file: {Path(args.env_file).absolute()} does not exist")
+        return 2
+    environ = load_environ(args.env_file or ".env")
     if args.debug:
         environ["BOT_DEBUG"] = "1"
     try:
@@ -208,26 +128,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _prepare(
-    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str], *, check: bool = False
 ) -> tuple[Registry, list[str], list[Adapter]]:
     """Plugins, then adapters: everything `run` needs, validated."""
-    registry = build_registry(settings, environ, strict=args.strict)
+    registry = build_registry(settings, environ, strict=args.strict, check=check)
     redact.add(registry.secrets)
     names = choose_adapters(settings, environ)
-    infos = list(registry.infos())
-    adapters = [build_adapter(name, settings, environ, infos) for name in names]
+    adapters = build_adapters(names, settings, environ, list(registry.infos()))
     return registry, names, adapters
 
 
 def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    web = read_settings(WebSettings, environ)
     registry, _, adapters = _prepare(args, settings, environ)
-    return asyncio.run(_serve(settings, registry, adapters), debug=settings.debug)
+    return asyncio.run(_serve(settings, web, registry, adapters), debug=settings.debug)
 
 
 def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
-    registry, names, _ = _prepare(args, settings, environ)
+    """Everything that can be checked offline; the first problem is one line, exit 2."""
+    read_settings(WebSettings, environ)
+    registry, names, _ = _prepare(args, settings, environ, check=True)
+    if registry.failures:
+        failure = registry.failures[0]
+        raise ConfigError(f"plugin {failure.name}", f"failed to load: {failure.error}")
+    if registry.clashes:
+        clash = registry.clashes[0]
+        raise ConfigError(f"plugin {clash.dropped_from}", clash.conflict)
+    asyncio.run(_open_and_close_store(settings))
     print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
     return 0
+
+
+async def _open_and_close_store(settings: Settings) -> None:
+    variable = "STORAGE_URL" if settings.storage_url.strip() else "DATA_DIR"
+    store = await open_store(
+        storage_url(settings.storage_url, settings.data_dir), variable=variable
+    )
+    await store.close()
 
 
 def _discord_invite(
@@ -256,7 +193,11 @@ def describe_plugins(registry: Registry, prefix: str) -> list[str]:
     lines = []
     for name, plugin in registry.plugins.items():
         lines.append(f"{name} ({registry.origins.get(name, '?')})")
+        dropped = {c.command for c in registry.clashes if c.dropped_from == name}
         for cmd in plugin.commands:
+            if cmd.info.name in dropped:
+                lines.append(f"  {cmd.info.usage(prefix)} (not loaded: another plugin has it)")
+                continue
             summary = f" — {cmd.info.summary}" if cmd.info.summary else ""
             aliases = ", ".join(f"{prefix}{a}" for a in cmd.info.aliases)
             also = f" (also {aliases})" if aliases else ""
@@ -267,6 +208,11 @@ def describe_plugins(registry: Registry, prefix: str) -> list[str]:
             lines.append(f"  on {handler.kind} → {handler.func.__name__}")
         for job in plugin.jobs:
             lines.append(f"  {job.trigger.describe()} → {job.func.__name__}")
+        for hook in plugin.webhooks:
+            methods = ",".join(hook.methods)
+            lines.append(f"  {methods} /hooks/{name}{hook.path} → {hook.func.__name__}")
+        for mw in plugin.middlewares:
+            lines.append(f"  middleware ({mw.scope}) → {mw.func.__name__}")
     if registry.failures:
         lines.append("failed to load:")
         lines += [f"  {f.name}: {f.error}" for f in registry.failures]

@@ -40,7 +40,11 @@ async def running(
     settings.setdefault("storage_url", "memory://")
     runtime = Runtime(replace(Settings(), **settings), registry, [adapter])
     task = asyncio.create_task(runtime.run())
-    await adapter.ready()
+    ready = asyncio.ensure_future(adapter.ready())
+    await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():  # the runtime ended before the adapter started: say why
+        ready.cancel()
+        raise AssertionError(f"the runtime stopped before it started: {task.result()!r}")
     try:
         yield adapter, runtime
     finally:

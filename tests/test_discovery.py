@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_registry, describe_plugins
+from bot.cli import describe_plugins
 from bot.config import Settings
+from bot.core.assemble import build_registry
 from bot.core.loader import ENTRY_POINT_GROUP, PACKAGE, Loaded, LoadFailure, load_plugins
-from bot.errors import ConfigError
+from bot.errors import ConfigError, PluginError
 
 COMMAND_PLUGIN = """
 from bot import Context, Plugin
@@ -297,7 +298,7 @@ def test_bot_plugins_lists_commands_listeners_events_and_jobs(
     proc = list_plugins(tmp_path, bot_env)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    start = lines.index("greeter (plugins/greeter)")
+    start = lines.index(f"greeter ({tmp_path / 'plugins' / 'greeter'})")
     assert lines[start + 1 :] == [
         "  !hello [who=world] (also !hi) — Greet someone.",
         "  on message /(?i)good morning/ → morning",
@@ -321,22 +322,35 @@ def test_bot_plugins_reports_a_failed_plugin_and_exits_1(
     assert out[-2:] == ["failed to load:", "  broken: RuntimeError: no API key"]
 
 
-def test_a_plugin_whose_command_is_taken_is_listed_as_failed(plugins_dir: Path) -> None:
+def test_a_command_another_plugin_has_is_dropped_and_the_rest_loads(
+    plugins_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     command_plugin(plugins_dir, "alpha")
+    beta = COMMAND_PLUGIN.format(name="beta", where="x").replace(
+        "async def beta", "async def alpha"
+    )
     write(
         plugins_dir / "beta.py",
-        COMMAND_PLUGIN.format(name="beta", where="x").replace("async def beta", "async def alpha"),
+        beta + "\n\n@plugin.command\nasync def also(ctx: Context) -> None: ...\n",
     )
     registry = build_registry(settings(plugins_dir), {}, strict=False)
-    assert list(registry.plugins) == ["help", "alpha"]
-    assert registry.failures == [
-        LoadFailure("beta", "command 'alpha' is already defined by plugin 'alpha'")
-    ]
-    lines = describe_plugins(registry, "!")
-    assert lines[-2:] == [
-        "failed to load:",
-        "  beta: command 'alpha' is already defined by plugin 'alpha'",
-    ]
+    assert list(registry.plugins) == ["help", "alpha", "beta"]
+    assert registry.commands["alpha"].plugin == "alpha"
+    assert registry.commands["also"].plugin == "beta"
+    assert registry.failures == []
+    line = "command 'alpha' is defined by plugins 'alpha' and 'beta'; 'beta' loads without 'alpha'"
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [line]
+    assert "  !alpha (not loaded: another plugin has it)" in describe_plugins(registry, "!")
+
+
+def test_strict_refuses_a_command_two_plugins_define(plugins_dir: Path) -> None:
+    command_plugin(plugins_dir, "alpha")
+    beta = COMMAND_PLUGIN.format(name="beta", where="x").replace(
+        "async def beta", "async def alpha"
+    )
+    write(plugins_dir / "beta.py", beta)
+    with pytest.raises(PluginError, match=r"'alpha' is defined by plugins 'alpha' and 'beta'$"):
+        build_registry(settings(plugins_dir), {}, strict=True)
 
 
 def test_bot_plugins_with_a_bad_selection_exits_2_naming_the_variable(

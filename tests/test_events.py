@@ -92,7 +92,7 @@ def test_unknown_event_kind_fails_at_decoration() -> None:
 
 
 def test_ctx_message_on_an_event_handler_says_what_to_read_instead() -> None:
-    from bot.plugin import Mount
+    from bot.plugin.wiring import Mount
 
     ctx = Context(BotReady("memory", BOB), None, Mount("x", None, None), None)  # type: ignore[arg-type]
     with pytest.raises(AttributeError, match=r"ctx\.event"):

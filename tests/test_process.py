@@ -280,7 +280,7 @@ def test_debug_mode_reports_callbacks_that_block_the_loop(
     assert "unblocked" in proc.stdout
     slow = [line for line in proc.stderr.splitlines() if "asyncio" in line and "took" in line]
     assert slow, proc.stderr
-    assert "name='block'" in slow[0]  # the task is named after the command
+    assert "name='!block'" in slow[0]  # the task is named after the command
 
 
 def test_check_validates_without_running(bot_env: dict[str, str]) -> None:

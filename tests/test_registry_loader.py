@@ -33,55 +33,49 @@ def plugin_with(name: str, command: str, *aliases: str) -> Plugin:
 def test_registry_routes_names_and_aliases_to_the_owner() -> None:
     registry = Registry()
     registry.add(plugin_with("a", "one", "uno"), {})
-    assert registry.commands["one"].mount.name == "a"
-    assert registry.commands["uno"].handler is registry.commands["one"].handler
+    assert registry.commands["one"].plugin == "a"
+    assert registry.commands["uno"] is registry.commands["one"]
     assert [info.name for info in registry.infos()] == ["one"]
 
 
-def test_duplicate_command_across_plugins_names_the_owner() -> None:
+@pytest.mark.parametrize(
+    ("first", "second", "clashing"),
+    [
+        (("go",), ("go",), "go"),  # the same command
+        (("go",), ("run", "go"), "go"),  # an alias on another plugin's command
+        (("go", "g"), ("g",), "g"),  # a command on another plugin's alias
+    ],
+)
+def test_a_clashing_command_is_dropped_and_the_rest_of_its_plugin_loads(
+    first: tuple[str, ...], second: tuple[str, ...], clashing: str
+) -> None:
     registry = Registry()
-    registry.add(plugin_with("first", "go"), {})
-    with pytest.raises(PluginError, match=r"'go'.*'first'"):
-        registry.add(plugin_with("second", "go"), {})
+    registry.add(plugin_with("first", *first), {})
+    late = plugin_with("second", *second)
+    late.command("other")(late.commands[0].func)
 
-
-def test_alias_clashing_with_another_plugins_command_names_the_owner() -> None:
-    registry = Registry()
-    registry.add(plugin_with("first", "go"), {})
-    with pytest.raises(PluginError, match=r"'go'.*'first'"):
-        registry.add(plugin_with("second", "run", "go"), {})
-
-
-def test_command_clashing_with_another_plugins_alias_names_the_owner() -> None:
-    registry = Registry()
-    registry.add(plugin_with("first", "go", "g"), {})
-    with pytest.raises(PluginError, match=r"'g'.*'first'"):
-        registry.add(plugin_with("second", "g"), {})
-
-
-def test_duplicate_within_one_plugin_names_that_plugin() -> None:
-    registry = Registry()
-    with pytest.raises(PluginError, match=r"'go'.*'solo'"):
-        registry.add(plugin_with("solo", "go", "go"), {})
-
-
-def test_failed_add_leaves_the_registry_unchanged() -> None:
-    registry = Registry()
-    registry.add(plugin_with("first", "go"), {})
-    second = plugin_with("second", "fresh", "go")
-
-    @second.on_message(r"anything")
+    @late.on_message(r"anything")
     async def listen(ctx: Context) -> None: ...
 
-    commands, listeners = dict(registry.commands), list(registry.listeners)
-    with pytest.raises(PluginError):
-        registry.add(second, {})
-    assert registry.commands == commands
-    assert "fresh" not in registry.commands
-    assert registry.listeners == listeners
-    assert list(registry.plugins) == ["first"]
-    registry.add(plugin_with("second", "fresh"), {})  # the name was not claimed either
-    assert registry.commands["fresh"].mount.name == "second"
+    registry.add(late, {})
+    assert registry.commands[clashing].plugin == "first"
+    assert registry.commands["other"].plugin == "second"  # the rest of it loaded
+    assert [r.plugin for r in registry.patterns] == ["second"]
+    [clash] = registry.clashes
+    assert (clash.name, clash.kept_by, clash.dropped_from) == (clashing, "first", "second")
+    assert str(clash) == (
+        f"command {clashing!r} is defined by plugins 'first' and 'second'; "
+        f"'second' loads without {second[0]!r}"
+    )
+    if len(second) > 1:  # the whole command goes, its other names too
+        assert second[0] not in registry.commands
+
+
+def test_duplicate_within_one_plugin_names_that_plugin_and_mounts_nothing() -> None:
+    registry = Registry()
+    with pytest.raises(PluginError, match=r"'solo'.*'go'"):
+        registry.add(plugin_with("solo", "go", "go"), {})
+    assert registry.plugins == {} and registry.commands == {}
 
 
 def test_duplicate_plugin_name_is_refused() -> None:

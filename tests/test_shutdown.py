@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from bot import Context, Plugin
+from bot.adapters.base import Host
 from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Runtime
@@ -29,6 +30,11 @@ class FailingAdapter:
     def __init__(self, error: Exception | None = None) -> None:
         self.closed = False
         self.error = error or AdapterError("cannot connect")
+
+    is_ready = False
+
+    def attach(self, host: Host) -> None:
+        pass
 
     async def run(self, sink: Sink) -> None:
         await asyncio.sleep(0)

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.core import Runtime
 from bot.errors import ConfigError
 from bot.model import MemberJoined, ReactionAdded
+from bot.web import WebSettings
 from tests.fakes.slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -26,6 +27,7 @@ from tests.fakes.slack import (
     FakeSlack,
     adapter_for,
     form,
+    loopback_web,
     message_event,
     sign,
 )
@@ -96,7 +98,9 @@ async def slack_bot(*adapters: SlackAdapter, seen: list[Any] | None = None) -> A
     registry = registry_of(
         demo(seen if seen is not None else []), ready_plugin(ready, len(adapters))
     )
-    runtime = Runtime(Settings(storage_url="memory://"), registry, list(adapters))
+    runtime = Runtime(
+        Settings(storage_url="memory://"), registry, list(adapters), web=loopback_web()
+    )
     task = asyncio.create_task(runtime.run())
     try:
         await asyncio.wait_for(ready.wait(), 10)
@@ -454,12 +458,13 @@ async def test_acks_are_immediate_while_a_handler_takes_5_seconds(slack: FakeSla
 async def test_a_port_in_use_is_a_config_error_naming_port(slack: FakeSlack) -> None:
     blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = blocker.sockets[0].getsockname()[1]
-    adapter = adapter_for(slack, "http", PORT=str(port))
+    adapter = adapter_for(slack, "http")
+    web = WebSettings(host="127.0.0.1", port=port)
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(), [adapter], web=web)
     try:
         with pytest.raises(ConfigError) as caught:
-            await adapter.run(lambda event: None)
+            await runtime.run()
     finally:
-        await adapter.close()
         blocker.close()
         await blocker.wait_closed()
     assert caught.value.variable == "PORT"

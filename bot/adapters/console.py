@@ -14,10 +14,11 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import BinaryIO, TextIO
 
+from bot.adapters.base import BuildArgs, Host
 from bot.model import BotReady, Card, ChannelRef, Message, MessageRef, Reply, Sink, User
 
 CHANNEL = ChannelRef("console", "console")
@@ -68,9 +69,18 @@ class ConsoleAdapter:
         self._bot_name = bot_name
         self._user = User(id="console", name=os.environ.get("USER", "you"))
         self._ids = itertools.count(1)
+        self._running = False
+
+    @property
+    def is_ready(self) -> bool:
+        return self._running
+
+    def attach(self, host: Host) -> None:
+        """Nothing to take: a terminal needs no network."""
 
     async def run(self, sink: Sink) -> None:
         """Send each input line to ``sink``; return at end of input."""
+        self._running = True
         lines: asyncio.Queue[bytes | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
         threading.Thread(
@@ -135,3 +145,17 @@ class ConsoleAdapter:
 
     async def close(self) -> None:
         self._out.flush()
+
+
+class ConsoleFactory:
+    """The ``console`` entry point: never chosen by ``auto`` next to a platform
+    (it is what ``auto`` falls back to when none is configured)."""
+
+    def configured(self, environ: Mapping[str, str]) -> bool:
+        return False
+
+    def build(self, args: BuildArgs) -> ConsoleAdapter:
+        return ConsoleAdapter(bot_name=args.settings.name)
+
+
+factory = ConsoleFactory()

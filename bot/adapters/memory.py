@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+from bot.adapters.base import Host
 from bot.model import (
     BotReady,
     ChannelRef,
@@ -58,6 +59,13 @@ class MemoryAdapter:
         self._ready = asyncio.Event()
         self._ids = itertools.count(1)
         self._new = asyncio.Condition()
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready.is_set() and not self._closed.is_set()
+
+    def attach(self, host: Host) -> None:
+        """Nothing to take: no network."""
 
     async def run(self, sink: Sink) -> None:
         """Accept messages until :meth:`finish` or :meth:`close`."""

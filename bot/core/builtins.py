@@ -30,7 +30,7 @@ def help_plugin(registry: Registry) -> Plugin:
             close = difflib.get_close_matches(name, list(registry.commands), n=1)
             hint = f" Did you mean `{prefix}help {close[0]}`?" if close else ""
             raise UserError(f"No command `{name}`.{hint}")
-        info = route.handler.info
+        info = route.info
         lines = [f"Usage: `{info.usage(prefix)}`"]
         if info.aliases:
             lines.append("Aliases: " + ", ".join(f"`{a}`" for a in info.aliases))

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from bot.core.registry import Registry
 from bot.logging import event_id
-from bot.plugin import Context, Mount, Services
+from bot.plugin.context import Context
 from bot.plugin.schedule import Job
+from bot.plugin.wiring import Mount, Services
 
 log = logging.getLogger("bot.lifespan")
 
@@ -23,7 +24,7 @@ _ids = itertools.count(1)
 
 def _context(mount: Mount, services: Services, label: str) -> tuple[Context, str]:
     eid = f"{label}-{next(_ids):x}"
-    return Context(None, None, mount, services, None, eid), eid
+    return Context(None, None, mount, services, event_id=eid), eid
 
 
 async def _call(hook: Callable[[Context], Awaitable[None]], ctx: Context, eid: str) -> None:

@@ -1,8 +1,9 @@
 """The Runtime: owns the store, the HTTP session, the adapters, the dispatcher and
 the scheduler, from start to a clean exit.
 
-Start-up: open the store and the session, run the plugins' setup hooks, start
-the adapters and the scheduled jobs. Shutdown (SIGINT/SIGTERM, or every adapter
+Start-up: open the store and the session, run the plugins' setup hooks, compose
+the routes, start the web server (when a port is set or something serves a
+route), then the adapters and the scheduled jobs. Shutdown (SIGINT/SIGTERM, or every adapter
 finished) unwinds in reverse: stop taking events, let in-flight handlers and job
 runs finish within the grace period and cancel the rest, run the teardown hooks
 (adapters still open, so a goodbye can be posted), close the adapters, the
@@ -17,18 +18,27 @@ import gc
 import logging
 import signal
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.adapters.base import Adapter
+import aiohttp
+
+from bot.adapters.base import Adapter, Host
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.lifespan import job_runner, set_up, tear_down
 from bot.core.registry import Registry
 from bot.core.scheduler import Scheduler
+from bot.core.webhooks import mount_webhooks
 from bot.errors import ConfigError
 from bot.http import Fetcher, FetchPolicy, create_session
 from bot.model import Event
-from bot.plugin import Services
+from bot.plugin.wiring import Services
 from bot.storage import Store, open_store, storage_url
+from bot.web import WebSettings
+from bot.web.routes import WebRoutes
+
+if TYPE_CHECKING:
+    from bot.web.server import WebServer
 
 log = logging.getLogger("bot.runtime")
 
@@ -43,14 +53,20 @@ class Runtime:
         adapters: Sequence[Adapter],
         *,
         store: Store | None = None,
+        web: WebSettings | None = None,
     ) -> None:
-        """``store``: use this store (the test harness's) instead of opening STORAGE_URL."""
+        """``store``: use this store (the test harness's) instead of opening STORAGE_URL.
+        ``web``: where the web server listens (default: no port, so only when needed)."""
         self.settings = settings
         self.store = store
         self.registry = registry
         self.adapters = list(adapters)
+        self.web_settings = web or WebSettings()
+        self.routes = WebRoutes()
+        self.web: WebServer | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
+        self._started = False
         self._stop = asyncio.Event()
         self._signals = 0
         self._config_error: ConfigError | None = None
@@ -81,18 +97,8 @@ class Runtime:
         store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
         http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
         try:
-            policy = FetchPolicy(
-                timeout=s.http_timeout, retries=s.http_retries, per_host=s.http_per_host
-            )
-            services = Services(
-                http=http,
-                fetcher=Fetcher(http, policy),
-                prefix=s.prefix,
-                bot_name=s.name,
-                store=store,
-                outlets={a.platform: a for a in self.adapters},
-                admins=s.admin_ids,
-            )
+            services = self._services(http, store)
+            await set_up(self.registry, services, s.handler_timeout)
             self.dispatcher = Dispatcher(
                 self.registry,
                 services,
@@ -101,7 +107,7 @@ class Runtime:
                 ignore_bots=s.ignore_bots,
                 debug=s.debug,
             )
-            await set_up(self.registry, services, s.handler_timeout)
+            await self._serve_web(http, services)
             scheduler = self.scheduler = Scheduler(
                 job_runner(self.registry, services, s.handler_timeout)
             )
@@ -115,6 +121,7 @@ class Runtime:
             # out of the collector's sight, the full collections a busy bot triggers
             # cost a third as much (about 1 µs a message at 100 in flight).
             gc.freeze()
+            self._started = True
             log.info(
                 "%s ready: %d plugins, %d commands, %d jobs, adapters: %s",
                 s.name,
@@ -137,11 +144,61 @@ class Runtime:
             return 1 if failed_all else 0
         finally:
             gc.unfreeze()
+            if self.web is not None:
+                await self.web.stop()
             await http.close()
             await store.close()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             log.info("stopped")
+
+    def _services(self, http: aiohttp.ClientSession, store: Store) -> Services:
+        s = self.settings
+        policy = FetchPolicy(
+            timeout=s.http_timeout, retries=s.http_retries, per_host=s.http_per_host
+        )
+        return Services(
+            http=http,
+            fetcher=Fetcher(http, policy),
+            prefix=s.prefix,
+            bot_name=s.name,
+            store=store,
+            outlets={a.platform: a for a in self.adapters},
+            admins=s.admin_ids,
+            mounts=self.registry.mounts,
+        )
+
+    async def _serve_web(self, http: aiohttp.ClientSession, services: Services) -> None:
+        """Collect the web routes (plugin webhooks, adapters'), then listen if a port
+        is set or something is served; a port in use is a ConfigError naming it."""
+        s, web = self.settings, self.web_settings
+        mount_webhooks(
+            self.registry, services, self.routes, timeout=s.handler_timeout, debug=s.debug
+        )
+        for adapter in self.adapters:
+            adapter.attach(Host(http, self.routes))
+        port = web.listen_port(needed=bool(self.routes.routes))
+        if port is None:
+            return
+        from bot.web.server import WebServer  # aiohttp.web: only for a bot that serves
+
+        self.web = WebServer(
+            web.host, port, self.routes, readiness=self.readiness, max_body=web.max_body
+        )
+        try:
+            await self.web.start()
+        except OSError as exc:
+            self.web = None
+            raise ConfigError(web.port_variable, str(exc)) from None
+
+    def readiness(self) -> dict[str, str]:
+        """What keeps the bot from being ready, by name; empty when it is (``/readyz``)."""
+        if self._stop.is_set() or (self.dispatcher is not None and not self.dispatcher.open):
+            return {"runtime": "stopping"}
+        waiting = {a.platform: "not connected" for a in self.adapters if not a.is_ready}
+        if not self._started:
+            waiting["runtime"] = "starting"
+        return waiting
 
     async def _until_stopped_or_done(self, pumps: list[asyncio.Task[bool]]) -> None:
         """Return on a stop request, or once every adapter has finished or failed."""

@@ -1,15 +1,10 @@
-"""The public plugin API: everything a plugin imports, re-exported by ``bot``."""
+"""The public plugin API: everything a plugin imports, re-exported by ``bot``.
 
-from bot.plugin.context import Context, Mount, Services
-from bot.plugin.registry import Command, EventHandler, Handler, Listener, Plugin
+The runtime's wiring (``Services``, ``Mount``, the handler declarations) lives in
+:mod:`bot.plugin.wiring` and :mod:`bot.plugin.registry` and is not exported.
+"""
 
-__all__ = [
-    "Command",
-    "Context",
-    "EventHandler",
-    "Handler",
-    "Listener",
-    "Mount",
-    "Plugin",
-    "Services",
-]
+from bot.plugin.context import Context
+from bot.plugin.registry import CallNext, Plugin
+
+__all__ = ["CallNext", "Context", "Plugin"]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
 from bot.errors import PluginError
-from bot.http import Fetcher, Result, gather
+from bot.http import Result, gather
 from bot.http.fetch import Params
 from bot.model import (
     BotReady,
@@ -28,33 +28,13 @@ from bot.model import (
     User,
 )
 from bot.plugin.progress import Progress
-from bot.storage import KeyValue, Store
+from bot.plugin.wiring import Mount, RouteInfo, Services
+from bot.storage import KeyValue
+
+if TYPE_CHECKING:
+    from bot.plugin.registry import Plugin
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What every context shares: the HTTP session, the store, the adapters by
-    platform (so ``ctx.send`` reaches any of them) and the bot's identity."""
-
-    http: aiohttp.ClientSession
-    prefix: str
-    bot_name: str
-    fetcher: Fetcher | None = None
-    store: Store | None = None
-    outlets: Mapping[str, Outlet] = field(default_factory=dict)
-    admins: frozenset[tuple[str, str]] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Mount:
-    """A loaded plugin as the runtime holds it: its settings, its logger and its state."""
-
-    name: str
-    config: Any
-    logger: logging.Logger
-    state: SimpleNamespace = field(default_factory=SimpleNamespace)
 
 
 class Context:
@@ -67,7 +47,19 @@ class Context:
     event (``ctx.event`` is None): it posts with ``ctx.send(channel, ...)``.
     """
 
-    __slots__ = ("_log", "command", "event", "event_id", "mount", "outlet", "services")
+    __slots__ = (
+        "_log",
+        "arg",
+        "args",
+        "event",
+        "event_id",
+        "mount",
+        "outlet",
+        "result",
+        "route",
+        "services",
+        "task",
+    )
 
     def __init__(
         self,
@@ -75,16 +67,42 @@ class Context:
         outlet: Outlet | None,
         mount: Mount,
         services: Services,
-        command: CommandInfo | None = None,
+        route: RouteInfo | None = None,
+        arg: Any = None,
         event_id: str = "",
     ) -> None:
         self.event = event
         self.outlet = outlet
         self.mount = mount
         self.services = services
-        self.command = command
+        self.route = route
+        """What runs: ``kind``, ``plugin`` and ``label`` (a middleware reads it)."""
+        self.arg = arg  # what the route matched: argument text, regex groups, a request
+        self.args: tuple[list[Any], dict[str, Any]] | None = None  # parsed arguments
+        self.result: Any = None  # what a webhook handler answered
         self.event_id = event_id
+        self.task: asyncio.Task[None] | None = None  # the dispatcher's task running it
         self._log: logging.LoggerAdapter[logging.Logger] | None = None
+
+    def of(self, plugin: Plugin | str) -> Context:
+        """This event as ``plugin`` sees it: its settings, store and state.
+
+        A middleware with ``scope="all"`` wraps other plugins' handlers, so its
+        ``ctx`` is theirs; ``ctx.of(plugin).config`` reaches its own settings.
+        """
+        name = plugin if isinstance(plugin, str) else plugin.name
+        mount = self.services.mounts.get(name)
+        if mount is None:
+            raise PluginError(f"ctx.of: no plugin {name!r} is loaded")
+        other = Context(self.event, self.outlet, mount, self.services, self.route, self.arg)
+        other.event_id = self.event_id
+        return other
+
+    @property
+    def command(self) -> CommandInfo | None:
+        """The command being run (name, usage, help); None for other handlers."""
+        info = getattr(self.route, "info", None)
+        return info if isinstance(info, CommandInfo) else None
 
     # What the handler reads.
     @property

@@ -6,17 +6,26 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from bot.errors import PluginError
 from bot.model import EVENT_KINDS, CommandInfo
 from bot.plugin.params import ArgSpec
 from bot.plugin.schedule import Cron, Every, Job
 
+if TYPE_CHECKING:
+    from bot.plugin.context import Context
+
 Handler = Callable[..., Awaitable[None]]
 H = TypeVar("H", bound=Handler)
+CallNext = Callable[["Context"], Awaitable[None]]
+MiddlewareFunc = Callable[["Context", CallNext], Awaitable[None]]
+M = TypeVar("M", bound=MiddlewareFunc)
+Scope = Literal["plugin", "all"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$|^/$")
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,25 @@ class EventHandler:
     timeout: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A handler for HTTP requests to ``/hooks/<plugin><path>``:
+    ``async def f(ctx, request) -> WebResponse | None``."""
+
+    path: str
+    methods: tuple[str, ...]
+    func: Callable[..., Awaitable[Any]]
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Middleware:
+    """``async def mw(ctx, call_next)`` around this plugin's handlers, or everyone's."""
+
+    func: MiddlewareFunc
+    scope: Scope = "plugin"
+
+
 def _check_name(kind: str, name: str) -> str:
     name = name.lower()
     if not _NAME.match(name):
@@ -65,7 +93,7 @@ def _check_coroutine(func: Callable[..., Any]) -> None:
 
 
 class Plugin:
-    """A plugin's registry: its commands, listeners and settings. No global state.
+    """A plugin's registry: its handlers, middlewares and settings. No global state.
 
     ::
 
@@ -87,6 +115,8 @@ class Plugin:
         self.listeners: list[Listener] = []
         self.event_handlers: list[EventHandler] = []
         self.jobs: list[Job] = []
+        self.webhooks: list[Webhook] = []
+        self.middlewares: list[Middleware] = []
         self.setup_hooks: list[Handler] = []
         self.teardown_hooks: list[Handler] = []
 
@@ -226,6 +256,68 @@ class Plugin:
             name = f"{self.name}.{func.__name__}"
             self.jobs.append(Job(name, trigger, func, timeout))
             return func
+
+        return register
+
+    def webhook(
+        self, path: str, *, methods: Iterable[str] = ("POST",), timeout: float | None = None
+    ) -> Callable[[H], H]:
+        """Serve ``/hooks/<plugin><path>`` on the bot's web server::
+
+            @plugin.webhook("/github", methods=["POST"])
+            async def on_push(ctx: Context, request: WebRequest) -> WebResponse | None:
+                await ctx.send(ctx.config.channel, f"push to {request.json()['ref']}")
+
+        The body is read first (at most ``BOT_WEB_MAX_BODY`` bytes, else 413); None
+        answers 204, an exception 500 (logged). Post with ``ctx.send``: a request has
+        no channel to reply in.
+        """
+        _check_timeout(timeout)
+        if not _PATH.match(path):
+            raise PluginError(
+                f"webhook path {path!r} must start with / and hold only URL-safe characters"
+            )
+        wanted = tuple(dict.fromkeys(m.upper() for m in methods))
+        unknown = [m for m in wanted if m not in _METHODS]
+        if unknown or not wanted:
+            raise PluginError(f"webhook methods must be some of {sorted(_METHODS)}, got {unknown}")
+
+        def register(func: H) -> H:
+            _check_coroutine(func)
+            self.webhooks.append(Webhook(path, wanted, func, timeout))
+            return func
+
+        return register
+
+    @overload
+    def middleware(self, func: M, /) -> M: ...
+    @overload
+    def middleware(self, func: None = None, /, *, scope: Scope = "plugin") -> Callable[[M], M]: ...
+
+    def middleware(
+        self, func: M | None = None, /, *, scope: Scope = "plugin"
+    ) -> M | Callable[[M], M]:
+        """Wrap handlers in ``async def mw(ctx, call_next)``; it runs the handler with
+        ``await call_next(ctx)``, or answers and returns to stop it::
+
+            @plugin.middleware                  # this plugin's handlers, after checks
+            async def timed(ctx: Context, call_next: CallNext) -> None: ...
+
+            @plugin.middleware(scope="all")     # every plugin's, before checks
+            async def audit(ctx: Context, call_next: CallNext) -> None: ...
+
+        ``ctx.route`` says what it wraps (``kind``, ``plugin``, ``label``). Scope
+        ``all`` middlewares nest in plugin load order, the first loaded outermost.
+        """
+        if scope not in ("plugin", "all"):
+            raise PluginError(f"middleware scope must be 'plugin' or 'all', got {scope!r}")
+        if func is not None:
+            return self.middleware(scope=scope)(func)
+
+        def register(mw: M) -> M:
+            _check_coroutine(mw)
+            self.middlewares.append(Middleware(mw, scope))
+            return mw
 
         return register
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.errors import ConfigError
 from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry, live
 
 
@@ -79,3 +80,10 @@ class MemoryStore:
 
     def __repr__(self) -> str:
         return f"MemoryStore(namespaces={len(self._data)})"
+
+
+async def open_url(url: str, *, variable: str, clock: Clock = time.time) -> MemoryStore:
+    """The ``memory`` entry point: ``memory://``, nothing kept after the process ends."""
+    if url.partition("://")[2]:
+        raise ConfigError(variable, f"memory:// takes no path, got {url!r}")
+    return MemoryStore(clock=clock)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from bot.errors import ConfigError
 from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry
 
 log = logging.getLogger("bot.storage")
@@ -174,3 +176,21 @@ async def _pragma(conn: aiosqlite.Connection, pragma: str) -> Any:
     async with conn.execute(f"PRAGMA {pragma}") as cursor:
         row = await cursor.fetchone()
     return None if row is None else row[0]
+
+
+async def open_url(url: str, *, variable: str, clock: Clock = time.time) -> SQLiteStore:
+    """The ``sqlite`` entry point: ``sqlite:///relative.db`` or ``sqlite:////abs.db``."""
+    # Like SQLAlchemy: sqlite:/// then the path, taken literally (no %-decoding).
+    rest = url.partition("://")[2]
+    if not rest.startswith("/") or rest == "/":
+        raise ConfigError(
+            variable,
+            f"expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got {url!r}",
+        )
+    path = rest[1:]
+    try:
+        return await SQLiteStore.open(path, clock=clock)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        where = exc.filename if isinstance(exc, OSError) and exc.filename else path
+        raise ConfigError(variable, f"cannot open the SQLite store {where}: {reason}") from None

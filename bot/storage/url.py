@@ -1,23 +1,34 @@
 """``STORAGE_URL`` → a :class:`~bot.storage.base.Store`, so a backend is a setting, not code.
 
-sqlite:///data/bot.db     a file, relative to the working directory
-sqlite:////var/bot.db     an absolute path (the fourth slash starts it)
-memory://                 nothing kept after the process ends
+The URL's scheme names an opener registered under the ``botloop.stores`` entry
+points; the built-in ones are registered the same way (see pyproject.toml)::
+
+    sqlite:///data/bot.db     a file, relative to the working directory
+    sqlite:////var/bot.db     an absolute path (the fourth slash starts it)
+    memory://                 nothing kept after the process ends
+
+A third-party store is a package with an entry point ``scheme = "pkg.mod:open"``,
+where ``async def open(url, *, variable, clock) -> Store`` raises ConfigError
+naming ``variable`` when the URL is wrong or the store cannot be opened.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import time
+from collections.abc import Awaitable
+from importlib import metadata
+from typing import Protocol
 
 from bot.errors import ConfigError
 from bot.storage.base import Clock, Store
-from bot.storage.memory import MemoryStore
-from bot.storage.sqlite import SQLiteStore
 
-SCHEMES = ("sqlite:///path", "memory://")
-
+ENTRY_POINT_GROUP = "botloop.stores"
 DEFAULT_FILE = "botloop.db"
+
+
+class StoreOpener(Protocol):
+    def __call__(self, url: str, *, variable: str, clock: Clock) -> Awaitable[Store]: ...
 
 
 def storage_url(url: str, data_dir: str) -> str:
@@ -32,36 +43,35 @@ def storage_url(url: str, data_dir: str) -> str:
     return f"sqlite:///{data_dir.rstrip('/')}/{DEFAULT_FILE}"
 
 
+def store_schemes() -> dict[str, metadata.EntryPoint]:
+    """Every registered store, by URL scheme."""
+    return {ep.name.lower(): ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
 async def open_store(url: str, *, variable: str = "STORAGE_URL", clock: Clock = time.time) -> Store:
     """Open the store ``url`` names; ConfigError naming ``variable`` if it is wrong or unusable.
 
     Pass ``variable="DATA_DIR"`` when the url came from :func:`storage_url`'s default,
     so an unwritable or corrupt data directory names the setting the operator chose.
+    An error shows the URL without its user info: that may hold a password.
     """
-    scheme, sep, rest = url.strip().partition("://")
-    scheme = scheme.lower()
-    if sep and scheme == "memory":
-        if rest:
-            raise ConfigError(variable, f"memory:// takes no path, got {url!r}")
-        return MemoryStore(clock=clock)
-    if sep and scheme == "sqlite":
-        return await _open_sqlite(url, rest, variable, clock)
-    raise ConfigError(
-        variable, f"unsupported storage URL {url!r}; expected one of {', '.join(SCHEMES)}"
-    )
+    url = url.strip()
+    scheme, sep, _ = url.partition("://")
+    schemes = await asyncio.to_thread(store_schemes)  # reads package metadata from disk
+    known = ", ".join(f"{name}://" for name in sorted(schemes)) or "none (is botloop installed?)"
+    if not sep or not scheme:
+        raise ConfigError(variable, f"expected scheme://…, got {shown(url)!r}; known: {known}")
+    entry = schemes.get(scheme.lower())
+    if entry is None:
+        raise ConfigError(variable, f"unsupported storage URL {shown(url)!r}; known: {known}")
+    opener: StoreOpener = entry.load()
+    return await opener(url, variable=variable, clock=clock)
 
 
-async def _open_sqlite(url: str, rest: str, variable: str, clock: Clock) -> Store:
-    # Like SQLAlchemy: sqlite:/// then the path, taken literally (no %-decoding).
-    if not rest.startswith("/") or rest == "/":
-        raise ConfigError(
-            variable,
-            f"expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got {url!r}",
-        )
-    path = rest[1:]
-    try:
-        return await SQLiteStore.open(path, clock=clock)
-    except (OSError, sqlite3.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        where = exc.filename if isinstance(exc, OSError) and exc.filename else path
-        raise ConfigError(variable, f"cannot open the SQLite store {where}: {reason}") from None
+def shown(url: str) -> str:
+    """``url`` fit for a log line: ``redis://:secret@host`` → ``redis://***@host``."""
+    scheme, sep, rest = url.partition("://")
+    where, at, tail = rest.partition("@")
+    if sep and at and "/" not in where:
+        return f"{scheme}://***@{tail}"
+    return url

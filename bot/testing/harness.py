@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from types import SimpleNamespace, TracebackType
 from typing import Any
 
+import aiohttp
+
 from bot.adapters.memory import MemoryAdapter, Sent
 from bot.config import Settings
 from bot.core import Registry, Runtime
@@ -16,6 +18,7 @@ from bot.errors import PluginError
 from bot.model import Card, ChannelRef, Event, Invocation, MessageRef, Reply, User
 from bot.plugin import Plugin
 from bot.storage import KeyValue, MemoryStore
+from bot.web import WebSettings
 
 
 class Harness:
@@ -43,15 +46,19 @@ class Harness:
         self.user = user or self.adapter.user
         self.store = MemoryStore()
         self.registry = Registry()
-        self.registry.add(help_plugin(self.registry), {})
+        self.registry.add(help_plugin(self.registry), {}, origin="built in")
         for plugin in plugins:
-            self.registry.add(plugin, env or {})
+            self.registry.add(plugin, env or {}, origin="harness")
+        if self.registry.clashes:
+            raise PluginError(str(self.registry.clashes[0]))
         settings.setdefault("shutdown_grace", 5.0)
         self.runtime = Runtime(
             dataclasses.replace(Settings(), **settings),
             self.registry,
             [self.adapter],
             store=self.store,
+            # Webhooks are served on a free port of the loopback only (see request).
+            web=WebSettings(host="127.0.0.1", port=0) if self.registry.webhooks else None,
         )
         self._task: asyncio.Task[int] | None = None
 
@@ -81,20 +88,43 @@ class Harness:
         self,
         text: str,
         *,
-        user: User | None = None,
+        user: User | str | None = None,
         channel: str | ChannelRef | None = None,
         mentioned: bool = False,
         direct: bool = False,
     ) -> list[Sent]:
-        """Post ``text`` as ``user`` and return the replies once every handler finished."""
-        if isinstance(channel, str):
-            channel = ChannelRef(self.adapter.platform, channel)
+        """Post ``text`` and return the replies once every handler finished.
+
+        ``user``: a User, or a user id (``"u2"``, named after it); default the
+        harness's user. ``channel``: a ChannelRef or a channel id on the harness's
+        platform; default its one channel.
+        """
         before = len(self.adapter.sent)
         self.adapter.say(
-            text, user=user or self.user, channel=channel, mentioned=mentioned, is_direct=direct
+            text,
+            user=self._user(user),
+            channel=self._channel(channel),
+            mentioned=mentioned,
+            is_direct=direct,
         )
         await self.settle()
         return self.adapter.sent[before:]
+
+    def _user(self, user: User | str | None) -> User:
+        if user is None:
+            return self.user
+        if isinstance(user, str):
+            return User(user, user)
+        if not isinstance(user, User):
+            raise TypeError(f"user must be a User or a user id string, got {user!r}")
+        return user
+
+    def _channel(self, channel: ChannelRef | str | None) -> ChannelRef | None:
+        if channel is None or isinstance(channel, ChannelRef):
+            return channel
+        if isinstance(channel, str):
+            return ChannelRef(self.adapter.platform, channel)
+        raise TypeError(f"channel must be a ChannelRef or a channel id string, got {channel!r}")
 
     async def ask(self, text: str, **options: Any) -> str:
         """The text of the one reply to ``text``; fails the test on none or several."""
@@ -112,11 +142,13 @@ class Harness:
             raise AssertionError(f"expected one card in answer to {text!r}, got {shown}")
         return replies[0].reply.card
 
-    async def invoke(self, command: str, args: str = "", *, user: User | None = None) -> list[Sent]:
+    async def invoke(
+        self, command: str, args: str = "", *, user: User | str | None = None
+    ) -> list[Sent]:
         """Run ``command`` as a slash command does (``/weather Paris``)."""
         before = len(self.adapter.sent)
         text = f"/{command} {args}".strip()
-        self.adapter.say(text, user=user or self.user, invocation=Invocation(command, args))
+        self.adapter.say(text, user=self._user(user), invocation=Invocation(command, args))
         await self.settle()
         return self.adapter.sent[before:]
 
@@ -135,6 +167,36 @@ class Harness:
         await self.runtime.scheduler.run_now(name)
         await self.settle()
         return self.adapter.sent[before:]
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | str = b"",
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """Call a plugin webhook over loopback HTTP (``path`` as declared, under
+        ``/hooks/<plugin>``): its status and body text, once the handler finished."""
+        if self.runtime.web is None:
+            raise PluginError("no webhook is served: the harness has no plugin with one")
+        url = f"http://127.0.0.1:{self.runtime.web.port}{path}"
+        data = body.encode() if isinstance(body, str) else body
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                method,
+                url,
+                data=None if json is not None else data,
+                json=json,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as resp,
+        ):
+            text = await resp.text()
+        await self.settle()
+        return resp.status, text
 
     async def settle(self) -> None:
         """Wait until no handler is running."""

@@ -1,7 +1,10 @@
-"""The bot's one aiohttp web server: ``GET /healthz`` plus routes other parts add
-(Slack HTTP mode today, plugin webhooks later)."""
+"""The bot's one web server and what plugin webhooks see.
 
-from bot.web.server import Handler, WebServer
+The server itself (:mod:`bot.web.server`, on ``aiohttp.web``) is imported only by
+the runtime that starts it; plugins see :class:`WebRequest` and :class:`WebResponse`.
+"""
+
+from bot.web.messages import WebRequest, WebResponse, signature_valid
 from bot.web.settings import WebSettings
 
-__all__ = ["Handler", "WebServer", "WebSettings"]
+__all__ = ["WebRequest", "WebResponse", "WebSettings", "signature_valid"]

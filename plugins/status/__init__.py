@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import Card, ConfigError, Context, Field, Plugin, UserError
-from plugins.status.probe import Outcome, Prober, short
+
+from .probe import Outcome, Prober, short
 
 PROGRESS_AFTER = 3  # more URLs than this get a status message that counts them
 

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from plugins.status.guard import GuardedResolver, Refused, target, vet
+from .guard import GuardedResolver, Refused, target, vet
 
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
+from bot.web import WebSettings
+
 if TYPE_CHECKING:  # the adapter loads slack_bolt: only when a test asks for one
     from bot.adapters.slack.adapter import SlackAdapter
 
@@ -321,18 +323,22 @@ def form(fields: dict[str, str]) -> str:
 
 def adapter_for(slack: FakeSlack, mode: str, **env: str) -> SlackAdapter:
     """The real Slack adapter pointed at ``slack``, in ``socket`` or ``http`` mode, built
-    from the environment the way ``python -m bot`` builds it (``env`` adds variables)."""
+    from the environment the way ``python -m bot`` builds it (``env`` adds variables).
+    Its HTTP mode is served by the runtime's web server: run it with :func:`loopback_web`."""
     from bot.adapters.slack.adapter import SlackAdapter
     from bot.adapters.slack.settings import SlackSettings
     from bot.config import read_settings
-    from bot.web import WebSettings
 
     environ = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
-    environ |= {"BOT_HOST": "127.0.0.1", "PORT": "0"}
     if mode == "socket":
         environ["SLACK_APP_TOKEN"] = APP_TOKEN
     else:
         environ["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
     environ |= env
     settings = read_settings(SlackSettings, environ)
-    return SlackAdapter(settings, read_settings(WebSettings, environ), bot_name="botloop")
+    return SlackAdapter(settings, bot_name="botloop")
+
+
+def loopback_web() -> WebSettings:
+    """The runtime's web server on a free loopback port, for HTTP mode in tests."""
+    return WebSettings(host="127.0.0.1", port=0)

@@ -17,6 +17,7 @@ from typing import Any
 import discord
 import yarl
 
+from bot.adapters.base import Host
 from bot.adapters.discord import convert
 from bot.adapters.discord.render import render
 from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of
@@ -100,6 +101,7 @@ class DiscordAdapter:
         self._sent_by: dict[str, Responder] = {}  # interaction message id → its responder
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced = False
+        self._connected = False  # a gateway session is up (READY or RESUMED seen)
 
     # --- Lifecycle --------------------------------------------------------------------------
 
@@ -120,6 +122,14 @@ class DiscordAdapter:
                 options["shard_ids"] = ids
             return discord.AutoShardedClient(shard_count=count, **options)
         return discord.Client(**options)
+
+    def attach(self, host: Host) -> None:
+        """Nothing to take: discord.py keeps its own HTTP session, for its rate limits."""
+
+    @property
+    def is_ready(self) -> bool:
+        client = self._client
+        return self._connected and client is not None and not client.is_closed()
 
     async def run(self, sink: Sink) -> None:
         """Log in, register slash commands when they changed, and serve until closed."""
@@ -204,6 +214,7 @@ class DiscordAdapter:
         @client.event
         async def on_ready() -> None:
             assert client.user is not None
+            self._connected = True
             if self._announced:
                 log.info("discord: new gateway session as %s", client.user)
                 return
@@ -213,10 +224,12 @@ class DiscordAdapter:
 
         @client.event
         async def on_resumed() -> None:
+            self._connected = True
             log.info("discord: gateway session resumed")
 
         @client.event
         async def on_disconnect() -> None:
+            self._connected = False
             if not client.is_closed():
                 log.info("discord: gateway connection lost; discord.py reconnects")
 

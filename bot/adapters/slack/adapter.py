@@ -31,6 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.base import Host
 from bot.adapters.slack.convert import PLATFORM
 from bot.adapters.slack.inbound import Inbound
 from bot.adapters.slack.manifest import EVENTS_PATH
@@ -39,7 +40,7 @@ from bot.adapters.slack.settings import SlackSettings
 from bot.errors import AdapterError, ConfigError
 from bot.logging import redact
 from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink, User
-from bot.web import WebServer, WebSettings
+from bot.web.routes import WebRoutes
 
 log = logging.getLogger("bot.adapters.slack")
 
@@ -83,7 +84,6 @@ class SlackAdapter:
     def __init__(
         self,
         settings: SlackSettings,
-        web: WebSettings | None = None,
         commands: Sequence[CommandInfo] = (),
         *,
         bot_name: str = "botloop",
@@ -92,17 +92,40 @@ class SlackAdapter:
         self.mode = settings.connection_mode()
         redact.add(settings.secrets())
         self._settings = settings
-        self._web_settings = web or WebSettings()
         self._bot_name = bot_name
         self.commands = list(commands)  # routed by name; registered through the manifest
         self._closed = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._out: Outbound | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self.web: WebServer | None = None
+        self._app: AsyncApp | None = None
+        self._own_session: aiohttp.ClientSession | None = None
+        # Only HTTP mode's requests are signed (SignatureVerifier refuses an empty secret).
+        self._verifier = SignatureVerifier(self._secret()) if self.mode == "http" else None
+        self.web: WebRoutes | None = None
         self.me: User | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
+
+    def attach(self, host: Host) -> None:
+        """Use the runtime's HTTP session; in HTTP mode, serve ``/slack/events`` on its
+        web server."""
+        self._session = host.http
+        if self.mode == "http":
+            self.web = host.web
+            host.web.add_route("POST", EVENTS_PATH, self._events)
+
+    @property
+    def is_ready(self) -> bool:
+        if self._closed.is_set() or self.me is None:
+            return False
+        if self.mode == "http":
+            return self._app is not None
+        client = self._socket.client if self._socket is not None else None
+        session = getattr(client, "current_session", None)
+        return (
+            client is not None and not client.closed and session is not None and not session.closed
+        )
 
     async def run(self, sink: Sink) -> None:
         """Check the token, connect, announce BotReady, then serve until :meth:`close`."""
@@ -122,14 +145,16 @@ class SlackAdapter:
         if self.mode == "socket":
             await self._connect_socket(app, client)
         else:
-            await self._serve_http(app)
+            self._app = app
+            log.info("slack: HTTP mode, Slack posts to %s", EVENTS_PATH)
         sink(BotReady(PLATFORM, self.me, raw=auth))
         await self._closed.wait()
 
     def _client(self) -> AsyncWebClient:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT), trust_env=False
-        )
+        if self._session is None:  # run without attach (a test of the adapter alone)
+            self._own_session = self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT), trust_env=False
+            )
         return AsyncWebClient(
             token=self._token,
             base_url=self._settings.base_url,
@@ -179,39 +204,29 @@ class SlackAdapter:
             raise AdapterError(f"no Socket Mode connection within {CONNECT_TIMEOUT:g} s") from None
         log.info("slack: connected in Socket Mode")
 
-    async def _serve_http(self, app: AsyncApp) -> None:
-        web_settings = self._web_settings
-        self.web = WebServer(web_settings.host, web_settings.port)
-        verifier = SignatureVerifier(self._secret())
-
-        async def events(request: web.Request) -> web.StreamResponse:
-            body = await request.text()
-            problem = _signature_problem(verifier, request, body)
-            if problem:
-                # Logged without the body: it is whatever an unknown sender chose to send.
-                log.warning("slack: rejected a request from %s: %s", request.remote, problem)
-                return web.json_response({"error": problem}, status=401)
-            return await to_aiohttp_response(
-                await app.async_dispatch(await to_bolt_request(request))
-            )
-
-        self.web.add_post(EVENTS_PATH, events)
-        try:
-            await self.web.start()
-        except OSError as exc:
-            raise ConfigError("PORT", str(exc)) from None
-        log.info("slack: HTTP mode, Slack posts to %s", EVENTS_PATH)
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        """``POST /slack/events``: signature first (bolt would log a bad request's body)."""
+        body = await request.text()
+        assert self._verifier is not None  # the route exists in HTTP mode only
+        problem = _signature_problem(self._verifier, request, body)
+        if problem:
+            # Logged without the body: it is whatever an unknown sender chose to send.
+            log.warning("slack: rejected a request from %s: %s", request.remote, problem)
+            return web.json_response({"error": problem}, status=401)
+        if self._app is None:
+            return web.json_response({"error": "not connected yet"}, status=503)
+        return await to_aiohttp_response(
+            await self._app.async_dispatch(await to_bolt_request(request))
+        )
 
     async def close(self) -> None:
-        """Disconnect, stop listening, close the HTTP session. Idempotent."""
+        """Disconnect (the web server and the session are the runtime's). Idempotent."""
         self._closed.set()
         socket, self._socket = self._socket, None
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]
-        web_server, self.web = self.web, None
-        if web_server is not None:
-            await web_server.stop()
-        session, self._session = self._session, None
+        self._app = None
+        session, self._own_session = self._own_session, None
         if session is not None:
             await session.close()
 
