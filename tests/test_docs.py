@@ -39,7 +39,10 @@ def plugins(tmp_path: Path) -> dict[str, Plugin]:
     return {plugin.name: plugin for plugin in loaded}
 
 
-EXAMPLES = ["dice", "card", "greeter", "ops", "notes", "lookups", "reminders", "counter"]
+EXAMPLES = [
+    "dice", "card", "greeter", "ops", "notes", "lookups", "reminders", "counter", "ops_guard",
+    "github_hook",
+]  # fmt: skip
 
 
 def test_the_readme_links_the_guide() -> None:
@@ -183,6 +186,63 @@ async def test_counter_setup_listener_and_teardown(
     assert "counted 3 messages" in caplog.text
     async with Harness(plugins["counter"]) as again:  # a runtime of its own: fresh state
         assert again.state_of("counter").seen == 0
+
+
+async def test_ops_guard_audits_every_run_and_refuses_all_but_admins_in_maintenance(
+    plugins: dict[str, Plugin], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    async with Harness(plugins["ops_guard"], plugins["dice"], admins="test:u1") as bot:
+        assert re.fullmatch(r"🎲 \d+", await bot.ask("!roll 1 6", user=BOB))
+        assert await bot.ask("!maintenance_mode on", user=BOB) == (
+            "Only admins can use `!maintenance_mode`."
+        )
+        assert await bot.ask("!maintenance_mode on", user=ADMIN) == "Maintenance mode is on."
+        assert await bot.ask("!roll 1 6", user=BOB) == "Down for maintenance; back soon."
+        assert re.fullmatch(r"🎲 \d+", await bot.ask("!roll 1 6", user=ADMIN))
+        await bot.ask("!maintenance_mode off", user=ADMIN)
+        assert re.fullmatch(r"🎲 \d+", await bot.ask("!roll 1 6", user=BOB))
+    audit = [r.getMessage() for r in caplog.records if r.getMessage().startswith("audit:")]
+    assert len(audit) == 7
+    assert audit[0].startswith("audit: u2 ran !roll in ")
+    assert audit[1].startswith("audit: u2 ran !maintenance_mode in ")  # refused, still logged
+
+
+async def test_github_hook_checks_the_signature_and_announces_a_push(
+    plugins: dict[str, Plugin], caplog: pytest.LogCaptureFixture
+) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    secret = "s3cret-hook-key"
+    env = {"GITHUB_HOOK_SECRET": secret, "GITHUB_HOOK_CHANNEL": "test:builds"}
+    push = {"ref": "refs/heads/main", "pusher": {"name": "ada"}, "commits": [{}, {}]}
+    body = json.dumps(push).encode()
+    signed = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    path = "/hooks/github_hook/push"
+    async with Harness(plugins["github_hook"], env=env) as bot:
+        ok = await bot.request("POST", path, body=body, headers={"X-Hub-Signature-256": signed})
+        forged = await bot.request(
+            "POST", path, body=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}
+        )
+        unsigned = await bot.request("POST", path, body=body)
+        ping = await bot.request(
+            "POST", path, body=body,
+            headers={"X-Hub-Signature-256": signed, "X-GitHub-Event": "ping"},
+        )  # fmt: skip
+        not_json = b"{nope"
+        sig = "sha256=" + hmac.new(secret.encode(), not_json, hashlib.sha256).hexdigest()
+        broken = await bot.request(
+            "POST", path, body=not_json, headers={"X-Hub-Signature-256": sig}
+        )
+        assert [s.text for s in bot.sent] == ["**ada** pushed 2 commit(s) to `main`"]
+        assert bot.sent[0].channel == ChannelRef("test", "builds")
+    assert ok == (204, "")
+    assert forged == (401, "bad signature") and unsigned == (401, "bad signature")
+    assert ping == (200, "pong")
+    assert broken == (400, "the request body is not JSON")
+    assert secret not in caplog.text
 
 
 async def test_the_testing_example_passes(fake_api: FakeAPI) -> None:

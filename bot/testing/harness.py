@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 from collections.abc import Mapping
 from types import SimpleNamespace, TracebackType
 from typing import Any
@@ -182,7 +183,7 @@ class Harness:
         if self.runtime.web is None:
             raise PluginError("no webhook is served: the harness has no plugin with one")
         url = f"http://127.0.0.1:{self.runtime.web.port}{path}"
-        data = body.encode() if isinstance(body, str) else body
+        data = io.BytesIO(body.encode() if isinstance(body, str) else body)
         async with (
             aiohttp.ClientSession() as session,
             session.request(

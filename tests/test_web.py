@@ -1,0 +1,182 @@
+"""The runtime's web server: /healthz and /readyz in every adapter mix, plugin
+webhooks behind their own boundary, and bad requests that leave it serving."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot import Context, Plugin, WebRequest, WebResponse
+from bot.config import Settings
+from bot.core import Runtime
+from bot.testing import Harness
+from bot.web import WebSettings
+from tests.conftest import ROOT
+from tests.fakes.discord import FakeDiscord
+from tests.helpers import registry_of
+
+
+async def get(port: int, path: str) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as resp,
+    ):
+        text = await resp.text()
+        return resp.status, json.loads(text) if resp.content_type == "application/json" else text
+
+
+async def until(port: int, path: str, status: int, limit: float = 15.0) -> Any:
+    """GET ``path`` until it answers ``status``; its body."""
+    async with asyncio.timeout(limit):
+        while True:
+            try:
+                with_status, body = await get(port, path)
+            except aiohttp.ClientConnectionError:
+                with_status, body = 0, None  # not listening yet
+            if with_status == status:
+                return body
+            await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def test_a_console_only_bot_with_port_set_answers_healthz_and_readyz(
+    bot_env: dict[str, str],
+) -> None:
+    port = free_port()
+    bot_env |= {"PORT": str(port), "BOT_HOST": "127.0.0.1", "BOT_ADAPTERS": "console"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=bot_env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert await until(port, "/readyz", 200) == {"ready": True}
+        assert await get(port, "/healthz") == (200, "ok")
+        assert proc.stdin is not None
+        proc.stdin.write(b"!help\n")
+        proc.stdin.close()  # end of input: the bot answers, drains and exits 0
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert "**Commands**" in out.decode()
+    assert f"web server listening on http://127.0.0.1:{port}" in err.decode()
+
+
+async def test_no_port_and_nothing_to_serve_starts_no_server() -> None:
+    async with Harness() as bot:
+        assert bot.runtime.web is None
+
+
+@asynccontextmanager
+async def discord_runtime(fake: FakeDiscord, **environ: str) -> AsyncIterator[Runtime]:
+    """A Runtime whose one adapter is Discord, pointed at ``fake``, serving on loopback."""
+    import discord
+
+    from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.adapters.discord.settings import DiscordSettings
+
+    settings = DiscordSettings.from_env(fake.environ(**environ))
+    adapter = DiscordAdapter(settings, ready_timeout=0.05)
+    web = WebSettings(host="127.0.0.1", port=0)
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(), [adapter], web=web)
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    task = asyncio.create_task(runtime.run())
+    try:
+        await fake.wait_requests("GET", "/users/@me")  # logged in over REST
+        yield runtime
+    finally:
+        runtime.request_stop()
+        try:
+            assert await asyncio.wait_for(task, 20) == 0
+        finally:
+            discord.http.Route.BASE = base
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+async def test_readyz_is_503_naming_discord_while_its_gateway_is_down(fake: FakeDiscord) -> None:
+    dead = f"ws://127.0.0.1:{free_port()}/gateway"  # nothing listens there
+    async with discord_runtime(fake, DISCORD_GATEWAY_URL=dead) as runtime:
+        await asyncio.sleep(0.3)  # failing to reach the gateway, and retrying
+        assert runtime.web is not None
+        status, body = await get(runtime.web.port, "/readyz")
+        assert (status, body) == (503, {"ready": False, "waiting": {"discord": "not connected"}})
+        assert await get(runtime.web.port, "/healthz") == (200, "ok")
+
+
+async def test_readyz_is_200_once_discord_is_connected_and_503_from_the_stop_request(
+    fake: FakeDiscord,
+) -> None:
+    async with discord_runtime(fake) as runtime:
+        assert runtime.web is not None
+        port = runtime.web.port
+        assert await until(port, "/readyz", 200) == {"ready": True}
+        runtime.request_stop()
+        status, body = await get(port, "/readyz")
+        assert (status, body["waiting"]) == (503, {"runtime": "stopping"})
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+def hooks() -> Plugin:
+    plugin = Plugin("hooks")
+
+    @plugin.webhook("/echo", methods=["POST", "PUT"])
+    async def echo(ctx: Context, request: WebRequest) -> WebResponse:
+        await ctx.send("test:general", f"{request.method} {len(request.body)} bytes")
+        return WebResponse(201, json={"got": request.json(), "query": dict(request.query)})
+
+    @plugin.webhook("/crash")
+    async def crash(ctx: Context, request: WebRequest) -> None:
+        raise RuntimeError("hook bug")
+
+    @plugin.webhook("/slow", timeout=0.05)
+    async def slow(ctx: Context, request: WebRequest) -> None:
+        await asyncio.sleep(5)
+
+    return plugin
+
+
+async def test_a_webhook_is_served_under_its_plugin_and_posts_to_chat() -> None:
+    async with Harness(hooks()) as bot:
+        status, text = await bot.request("POST", "/hooks/hooks/echo?x=1", json={"a": [1, 2]})
+        assert (status, json.loads(text)) == (201, {"got": {"a": [1, 2]}, "query": {"x": "1"}})
+        assert (await bot.request("PUT", "/hooks/hooks/echo", json=None, body=b"3"))[0] == 201
+        assert (await bot.request("GET", "/hooks/hooks/echo"))[0] == 405
+        assert (await bot.request("POST", "/hooks/other/echo"))[0] == 404
+    assert [s.text for s in bot.sent] == ["POST 13 bytes", "PUT 1 bytes"]
+
+
+async def test_a_failing_webhook_answers_500_and_the_server_keeps_serving(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with Harness(hooks()) as bot:
+        assert await bot.request("POST", "/hooks/hooks/crash") == (500, "internal error")
+        assert await bot.request("POST", "/hooks/hooks/slow") == (504, "timed out")
+        assert (await bot.request("POST", "/hooks/hooks/echo", json=1))[0] == 201
+    [error] = [r for r in caplog.records if "hook bug" in r.getMessage()]
+    assert error.exc_info is not None and "hooks.crash failed" in error.getMessage()
+
+
+async def test_a_body_over_the_limit_is_refused_with_413_before_the_handler() -> None:
+    async with Harness(hooks()) as bot:
+        big = b"x" * ((1 << 20) + 1)
+        assert (await bot.request("POST", "/hooks/hooks/echo", body=big))[0] == 413
+        assert (await bot.request("POST", "/hooks/hooks/echo", json={"ok": 1}))[0] == 201
+    assert [s.text for s in bot.sent] == ["POST 9 bytes"]
