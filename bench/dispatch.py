@@ -21,17 +21,25 @@ from bench.harness import (
 )
 from bench.sizes import Size
 from bench.table import Figures, Goal, Row
-from bot import Context, Plugin
+from bot import CallNext, Context, Plugin
 
 MESSAGES = {"full": 20_000, "quick": 2_000, "tiny": 40}
 WARM_UP = {"full": 1_000, "quick": 200, "tiny": 10}
 IN_FLIGHT = 100
+MIDDLEWARES = 3
 Step = Callable[[int], Awaitable[None]]
 
 DISPATCH_ROWS = (
     Row("latency p50", "µs", "p50", "floor_p50", Goal("<=", 2.5)),
     Row("latency p99", "µs", "p99", "floor_p99"),
     Row(f"throughput, {IN_FLIGHT} in flight", "msg/s", "rate", "floor_rate", Goal(">=", 1 / 3)),
+    Row(
+        f"p50, {MIDDLEWARES} pass-through middlewares vs none",
+        "µs",
+        "p50_mw",
+        "p50",
+        Goal("<=", 1.3),
+    ),
 )
 
 SCALING_ROWS = (
@@ -51,6 +59,18 @@ def ping_plugin() -> Plugin:
     return plugin
 
 
+def middleware_plugin(count: int) -> Plugin:
+    """``count`` scope="all" middlewares that only ``await call_next(ctx)``."""
+    plugin = Plugin("wrap", help="Middlewares that do nothing but pass the call on")
+    for _ in range(count):
+
+        async def through(ctx: Context, call_next: CallNext) -> None:
+            await call_next(ctx)
+
+        plugin.middleware(scope="all")(through)
+    return plugin
+
+
 async def floor_ping(floor: Floor, text: str) -> None:
     floor.reply("pong")
 
@@ -61,14 +81,21 @@ def measure_dispatch(size: Size) -> Figures:
 
 
 async def _dispatch(n: int, warm: int) -> Figures:
-    async with running(ping_plugin()) as bot:
+    async with (
+        running(ping_plugin()) as bot,
+        running(ping_plugin(), middleware_plugin(MIDDLEWARES)) as wrapped,
+    ):
         floor = Floor({"ping": floor_ping})
-        latency: dict[str, list[float]] = {"bot": [], "floor": []}
+        latency: dict[str, list[float]] = {"bot": [], "floor": [], "mw": []}
         rates: dict[str, list[float]] = {"bot": [], "floor": []}
 
         async def bot_latency(k: int) -> None:
             latency["bot"] += await one_at_a_time(bot.say, bot.stamps, "!ping", k)
             bot.take(k, "pong", "botloop, one at a time")
+
+        async def mw_latency(k: int) -> None:
+            latency["mw"] += await one_at_a_time(wrapped.say, wrapped.stamps, "!ping", k)
+            wrapped.take(k, "pong", "botloop with middlewares, one at a time")
 
         async def floor_latency(k: int) -> None:
             latency["floor"] += await one_at_a_time(floor.say, floor.stamps, "!ping", k)
@@ -82,14 +109,15 @@ async def _dispatch(n: int, warm: int) -> Figures:
             rates["floor"].append(await in_flight(floor.say, floor.stamps, "!ping", k, IN_FLIGHT))
             floor.stamps.take(k, "pong", "floor, in flight")
 
-        steps = [bot_latency, floor_latency, bot_rate, floor_rate]
+        steps = [bot_latency, mw_latency, floor_latency, bot_rate, floor_rate]
         await alternate(steps, warm, chunks=1)
-        latency = {"bot": [], "floor": []}
+        latency = {"bot": [], "floor": [], "mw": []}
         rates = {"bot": [], "floor": []}
         await alternate(steps, n)
     return {
         "p50": percentile(latency["bot"], 50),
         "p99": percentile(latency["bot"], 99),
+        "p50_mw": percentile(latency["mw"], 50),
         "floor_p50": percentile(latency["floor"], 50),
         "floor_p99": percentile(latency["floor"], 99),
         "rate": statistics.median(rates["bot"]),
