@@ -385,7 +385,9 @@ async def test_a_handler_may_clean_up_when_stopped_for_time() -> None:
     assert "`!long` took too long" in sent[1].text
 
 
-async def test_a_handler_that_swallows_the_stop_ends_quietly() -> None:
+async def test_a_handler_that_swallows_the_stop_may_go_on_but_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     plugin = Plugin("stubborn")
 
     @plugin.command
@@ -397,8 +399,13 @@ async def test_a_handler_that_swallows_the_stop_ends_quietly() -> None:
 
     async with running(plugin, handler_timeout=0.1) as (adapter, _):
         adapter.say("!stubborn")
-        sent = await adapter.wait_for(1)
-    assert [s.text for s in sent] == ["carried on"]
+        sent = await adapter.wait_for(2)
+    assert [s.text for s in sent] == [
+        "carried on",
+        "Sorry, `!stubborn` took too long and was stopped.",
+    ]
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "!stubborn ignored its cancellation at the deadline" in messages
 
 
 async def test_handlers_timed_out_in_a_row_each_get_their_apology() -> None:
@@ -726,3 +733,22 @@ async def test_ctx_http_sends_a_user_agent_naming_botloop() -> None:
         await runner.cleanup()
     assert re.search(r"\bbotloop/\S+", sent[0].text)
     assert sent[0].text.startswith("testbot ")
+
+
+async def test_a_cancelled_inner_task_is_a_failure_the_user_hears_of(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plugin = Plugin("inner")
+
+    @plugin.command
+    async def lookup(ctx: Context) -> None:
+        inner = asyncio.ensure_future(asyncio.sleep(5))
+        asyncio.get_running_loop().call_later(0.01, inner.cancel)
+        await inner  # raises CancelledError: neither the deadline nor a shutdown
+
+    async with running(plugin) as (adapter, _):
+        adapter.say("!lookup")
+        sent = await adapter.wait_for(1)
+    assert sent[0].text == "Sorry, `!lookup` failed. The error has been logged."
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "!lookup failed: CancelledError" in error.getMessage()

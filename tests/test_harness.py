@@ -414,3 +414,17 @@ async def test_ask_card_returns_the_one_card_and_fails_on_plain_text() -> None:
         assert (card.title, card.fields[0].value) == ("Oslo", "-3 °C")
         with pytest.raises(AssertionError, match="expected one card in answer to '!plain'"):
             await bot.ask_card("!plain")
+
+
+async def test_say_takes_a_user_id_string_and_a_channel_id_string() -> None:
+    plugin = Plugin("who")
+
+    @plugin.command
+    async def whoami(ctx: Context) -> None:
+        assert ctx.author is not None and ctx.channel is not None
+        await ctx.reply(f"{ctx.author.id} in {ctx.channel.id}")
+
+    async with Harness(plugin) as bot:
+        assert await bot.ask("!whoami", user="other", channel="ops") == "other in ops"
+        with pytest.raises(TypeError, match="user must be a User or a user id string"):
+            await bot.say("!whoami", user=42)  # type: ignore[arg-type]

@@ -19,14 +19,15 @@ log = logging.getLogger("bot.loader")
 def plugins_dir(settings: Settings, *, must_exist: bool) -> Path:
     """BOT_PLUGINS_DIR, resolved against the working directory.
 
-    ``must_exist``: a missing directory is a ConfigError (``bot check``), else a warning.
+    ``must_exist``: a missing directory is a ConfigError (``bot check``); else the
+    loader warns and loads none from it.
     """
     path = Path(settings.plugins_dir).expanduser().absolute()
-    if not path.is_dir():
-        problem = f"{path} is not a directory (paths are relative to the working directory)"
-        if must_exist:
-            raise ConfigError("BOT_PLUGINS_DIR", problem)
-        log.warning("BOT_PLUGINS_DIR: %s; no plugins loaded from it", problem)
+    if must_exist and not path.is_dir():
+        raise ConfigError(
+            "BOT_PLUGINS_DIR",
+            f"{path} is not a directory (relative paths start at the working directory)",
+        )
     return path
 
 

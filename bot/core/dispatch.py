@@ -150,22 +150,30 @@ class Dispatcher:
             finally:
                 # Before any answer below: the apology is not the handler's to time.
                 timed_out = self._deadlines.stop(task)
-        except asyncio.CancelledError:
-            # The deadline's cancel is withdrawn by stop(); any other (a shutdown) stands.
-            if not timed_out or task.cancelling():
+            if timed_out:  # it caught the deadline's cancel and went on
+                ctx.log.error("%s ignored its cancellation at the deadline", ctx.route.label)  # type: ignore[union-attr]
+                await self._failed(ctx, None, limit, timed_out=True)
+        except asyncio.CancelledError as exc:
+            if task.cancelling():  # a shutdown, not the deadline (stop() withdrew that)
                 raise
-            await self._failed(ctx, None, limit, timed_out=True)
-        except UsageError as exc:
-            await answer(ctx, f"{exc}{self._usage(ctx)}")
-        except UserError as exc:
-            await answer(ctx, str(exc))
+            await self._failed(ctx, None if timed_out else exc, limit, timed_out)
         except Exception as exc:
-            # A handler that turned the deadline's cancel into an error still ran out of time.
-            await self._failed(ctx, exc, limit, timed_out)
+            await self._answer_error(ctx, exc, limit, timed_out)
         finally:
             if entered:
                 gate.leave()
             self._tasks.discard(task)
+
+    async def _answer_error(
+        self, ctx: Context, exc: Exception, limit: float, timed_out: bool
+    ) -> None:
+        if isinstance(exc, UsageError):
+            await answer(ctx, f"{exc}{self._usage(ctx)}")
+        elif isinstance(exc, UserError):
+            await answer(ctx, str(exc))
+        else:
+            # A handler that turned the deadline's cancel into an error still ran out of time.
+            await self._failed(ctx, exc, limit, timed_out)
 
     def _usage(self, ctx: Context) -> str:
         info = ctx.command
@@ -175,8 +183,14 @@ class Dispatcher:
         return f"\nUsage: {info.usage(prefix)}"
 
     @staticmethod
-    async def _failed(ctx: Context, exc: Exception | None, limit: float, timed_out: bool) -> None:
-        """The error boundary: a traceback for the log, a short apology for the user."""
+    async def _failed(
+        ctx: Context, exc: BaseException | None, limit: float, timed_out: bool
+    ) -> None:
+        """The error boundary: a traceback for the log, a short apology for the user.
+
+        A CancelledError that is neither the deadline nor a shutdown (an inner task
+        the handler awaited was cancelled) is a failure like any other.
+        """
         what = ctx.route.label if ctx.route else "?"
         if timed_out or exc is None:
             ctx.log.error("%s timed out after %g s", what, limit)

@@ -52,7 +52,11 @@ class Loaded:
 def discover(directory: Path) -> list[str]:
     """Names of the plugin modules and packages in ``directory``, sorted."""
     if not directory.is_dir():
-        log.warning("plugins directory %s does not exist; no plugins loaded from it", directory)
+        log.warning(
+            "plugins directory %s does not exist (BOT_PLUGINS_DIR; relative paths start at the"
+            " working directory); no plugins loaded from it",
+            directory,
+        )
         return []
     names = []
     for path in directory.iterdir():
