@@ -2,9 +2,13 @@
 
 Interactive on a terminal; with stdin piped, it reads lines until EOF and the
 bot exits once every handler has finished, so ``printf '!ping\\n' | python -m bot``
-is scriptable. Lines are read on a daemon thread (stdin stays a blocking file,
+is scriptable. A terminal or a pipe is watched by the event loop (``add_reader``)
+and read once readable, so no thread can be left blocked in ``readline`` when the
+loop stops (that aborted the interpreter on Ctrl-C); stdin stays a blocking file,
 so stdout and stderr, which often share its terminal, are never put into
-non-blocking mode); output is a few small writes per reply.
+non-blocking mode. Only what the loop cannot watch (a regular file, an in-memory
+stream) is read on a thread, which never waits long. Output is a few small
+writes per reply.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import BinaryIO, TextIO
 
@@ -70,6 +74,7 @@ class ConsoleAdapter:
         self._user = User(id="console", name=os.environ.get("USER", "you"))
         self._ids = itertools.count(1)
         self._running = False
+        self._partial = b""  # a line read in part, waiting for its newline
 
     @property
     def is_ready(self) -> bool:
@@ -82,10 +87,50 @@ class ConsoleAdapter:
         """Send each input line to ``sink``; return at end of input."""
         self._running = True
         lines: asyncio.Queue[bytes | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        threading.Thread(
-            target=self._read, args=(loop, lines), name="console-stdin", daemon=True
-        ).start()
+        stop_reading = self._start_reading(asyncio.get_running_loop(), lines)
+        try:
+            await self._serve(sink, lines)
+        finally:
+            stop_reading()
+            self._running = False
+
+    def _start_reading(
+        self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[bytes | None]
+    ) -> Callable[[], None]:
+        """Feed ``lines`` from stdin until EOF (then None); returns how to stop."""
+        try:
+            fd = self._stdin.fileno()
+            loop.add_reader(fd, self._readable, loop, fd, lines)
+        except (OSError, ValueError):  # no fd (a BytesIO), or a regular file epoll refuses
+            threading.Thread(
+                target=self._read, args=(loop, lines), name="console-stdin", daemon=True
+            ).start()
+            return lambda: None
+
+        def stop() -> None:
+            loop.remove_reader(fd)
+
+        return stop
+
+    def _readable(
+        self, loop: asyncio.AbstractEventLoop, fd: int, lines: asyncio.Queue[bytes | None]
+    ) -> None:
+        # The loop saw data waiting: this read returns at once, though the fd blocks.
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            if self._partial:
+                lines.put_nowait(self._partial)
+            lines.put_nowait(None)
+            return
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        for line in complete:
+            lines.put_nowait(line + b"\n")
+
+    async def _serve(self, sink: Sink, lines: asyncio.Queue[bytes | None]) -> None:
         sink(BotReady(self.platform, User("bot", self._bot_name, is_bot=True)))
         if self._interactive:
             self._write(f"{self._bot_name} is listening. Type help, or Ctrl-D to quit.")
