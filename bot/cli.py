@@ -26,7 +26,7 @@ from bot import scaffold
 from bot.adapters.base import Adapter
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.slack.manifest import manifest
-from bot.config import Settings, load_environ, read_settings
+from bot.config import Settings, load_environ, read_settings, secret_values
 from bot.core import Registry, Runtime
 from bot.core.adapters import build_adapters, choose_adapters
 from bot.core.assemble import build_registry
@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(f"configuration error: --env-file: {Path(args.env_file).absolute()} does not exist")
         return 2
     environ = load_environ(args.env_file or ".env")
+    redact.add(secret_values(environ))  # before anything logs, whatever adapters run
     if args.debug:
         environ["BOT_DEBUG"] = "1"
     try:

@@ -217,6 +217,26 @@ class Settings:
 S = typing.TypeVar("S")
 
 
+SECRET_NAMES = ("_TOKEN", "_SECRET", "_KEY", "_PASSWORD")
+
+
+def secret_values(environ: Mapping[str, str]) -> list[str]:
+    """What the log must never show: the values of variables whose names say they
+    hold a secret (``*_TOKEN``, ``*_SECRET``, ``*_KEY``, ``*_PASSWORD``), and the
+    password in any URL with user info (``redis://:pw@host``), whether or not the
+    adapter or plugin that reads them is running."""
+    found = []
+    for name, value in environ.items():
+        value = value.strip()
+        if name.upper().endswith(SECRET_NAMES) and value:
+            found.append(value)
+        _, sep, rest = value.partition("://")
+        userinfo, at, _ = rest.partition("@")
+        if sep and at and "/" not in userinfo and ":" in userinfo:
+            found.append(userinfo.partition(":")[2])
+    return found
+
+
 def split_list(raw: str) -> list[str]:
     """A comma-separated setting as its non-empty, trimmed items."""
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -52,13 +52,13 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
 class TextFormatter(logging.Formatter):
     """``LEVEL logger: message key=value …``, one line per record.
 
-    With ``multiline`` (a terminal) a traceback keeps its lines; otherwise its
-    newlines are escaped so a log stream sees one entry per record.
+    The message is one line (newlines in it are escaped, so text a user typed can
+    never forge a log line); a traceback follows on lines of its own, as people and
+    log viewers read them (JSON keeps it in one field).
     """
 
-    def __init__(self, *, multiline: bool = False, timestamps: bool = True) -> None:
+    def __init__(self, *, timestamps: bool = True) -> None:
         super().__init__()
-        self.multiline = multiline
         self.timestamps = timestamps
 
     def format(self, record: logging.LogRecord) -> str:
@@ -67,12 +67,10 @@ class TextFormatter(logging.Formatter):
             parts.append(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)))
         parts += [f"{record.levelname:<7}", f"{record.name}:", record.getMessage()]
         parts += [f"{k}={v}" for k, v in _extras(record).items() if v not in ("", None)]
-        text = " ".join(parts)
+        text = " ".join(parts).replace("\n", "\\n")
         exc = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         if exc:
             text += "\n" + exc
-        if not self.multiline:
-            text = text.replace("\n", "\\n")
         return redact(text)
 
 
@@ -148,8 +146,7 @@ def setup_logging(
     if fmt == "json":
         out.setFormatter(JsonFormatter())
     else:
-        tty = stream.isatty()
-        out.setFormatter(TextFormatter(multiline=tty, timestamps=True))
+        out.setFormatter(TextFormatter(timestamps=True))
     q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     handler = _QueueHandler(q)
     listener = logging.handlers.QueueListener(q, out, respect_handler_level=False)

@@ -16,6 +16,20 @@ from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The plugins botloop ships, by name: the suite tests these, never "whatever is in
+# plugins/ today", so a plugin an author adds there cannot turn it red.
+SHIPPED_PLUGINS = ("echo", "gh", "ping", "status", "weather", "wiki")
+
+
+def shipped_plugins_dir(where: Path) -> Path:
+    """A plugins directory at ``where`` holding links to the shipped plugins only."""
+    where.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED_PLUGINS:
+        source = ROOT / "plugins" / name
+        source = source if source.is_dir() else source.with_suffix(".py")
+        (where / source.name).symlink_to(source)
+    return where
+
 
 @pytest.fixture(autouse=True)
 def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
@@ -34,11 +48,12 @@ def _is_async(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def bot_env(tmp_path: Path) -> dict[str, str]:
+def bot_env(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """An environment for a `python -m bot` child: no proxies, no stray BOT_ settings,
-    its data (the SQLite store) in a temporary directory."""
+    its data (the SQLite store) in a temporary directory, the shipped plugins only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LOG_"))}
     env["DATA_DIR"] = str(tmp_path / "data")
+    env["BOT_PLUGINS_DIR"] = str(shipped_plugins_dir(tmp_path_factory.mktemp("shipped")))
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(key, None)
     env["PYTHONPATH"] = str(ROOT)

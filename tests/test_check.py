@@ -11,13 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
-SHIPPED = sorted(
-    p.stem
-    for p in (ROOT / "plugins").iterdir()
-    if p.suffix == ".py" or (p / "__init__.py").exists()
-)
+from tests.conftest import SHIPPED_PLUGINS
 
 
 def check(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,15 +32,16 @@ def one_line(proc: subprocess.CompletedProcess[str], *, logged: bool = False) ->
 def test_every_shipped_plugin_loads_with_the_working_directory_elsewhere(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    bot_env["BOT_PLUGINS_DIR"] = str(ROOT / "plugins")
+    # bot_env's BOT_PLUGINS_DIR links to the checkout's shipped plugins, by absolute path.
     proc = check(bot_env, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"ok: {len(SHIPPED) + 1} plugins, adapters: console"
+    assert proc.stdout.strip() == f"ok: {len(SHIPPED_PLUGINS) + 1} plugins, adapters: console"
 
 
 def test_a_missing_plugins_directory_names_the_setting_and_the_resolved_path(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
+    del bot_env["BOT_PLUGINS_DIR"]  # the default: ./plugins, here none or our own
     line = one_line(check(bot_env, tmp_path))  # the default "plugins" is not here
     assert line == (
         f"botloop: configuration error: BOT_PLUGINS_DIR: {tmp_path / 'plugins'} is not a "
@@ -65,6 +60,7 @@ def test_a_missing_plugins_directory_names_the_setting_and_the_resolved_path(
 def test_a_store_that_cannot_open_fails_the_check(
     bot_env: dict[str, str], tmp_path: Path, variable: str, value: str, expected: str
 ) -> None:
+    del bot_env["BOT_PLUGINS_DIR"]  # the default: ./plugins, here none or our own
     (tmp_path / "plugins").mkdir()
     bot_env[variable] = value
     assert one_line(check(bot_env, tmp_path)).startswith(
@@ -75,6 +71,7 @@ def test_a_store_that_cannot_open_fails_the_check(
 def test_a_plugin_that_fails_to_load_fails_the_check_by_default(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
+    del bot_env["BOT_PLUGINS_DIR"]  # the default: ./plugins, here none or our own
     (tmp_path / "plugins").mkdir()
     (tmp_path / "plugins" / "broken.py").write_text("raise RuntimeError('no API key')\n")
     assert one_line(check(bot_env, tmp_path), logged=True) == (
@@ -85,6 +82,7 @@ def test_a_plugin_that_fails_to_load_fails_the_check_by_default(
 def test_two_plugins_with_one_command_fail_the_check_naming_both(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
+    del bot_env["BOT_PLUGINS_DIR"]  # the default: ./plugins, here none or our own
     for name in ("alpha", "beta"):
         (tmp_path / "plugins").mkdir(exist_ok=True)
         (tmp_path / "plugins" / f"{name}.py").write_text(
@@ -105,6 +103,7 @@ def test_two_plugins_with_one_command_fail_the_check_naming_both(
 
 
 def test_an_env_file_that_does_not_exist_fails(bot_env: dict[str, str], tmp_path: Path) -> None:
+    del bot_env["BOT_PLUGINS_DIR"]  # the default: ./plugins, here none or our own
     (tmp_path / "plugins").mkdir()
     line = one_line(check(bot_env, tmp_path, "--env-file", "prod.env"))
     assert line == (

@@ -24,10 +24,10 @@ from bot.config import (
     secrets_of,
     variables_of,
 )
-from bot.core.loader import load_directory
+from bot.core.loader import load_plugins
 from bot.errors import ConfigError
 from bot.web import WebSettings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_PLUGINS
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
 # Every settings dataclass an operator configures: the framework's, the adapters', the web's.
@@ -155,8 +155,9 @@ def test_env_example_gives_every_shipped_plugin_setting_its_default() -> None:
     """Each shipped plugin's settings are listed, and the values shown are the defaults:
     reading them changes nothing (an operator copying the file gets the documented bot)."""
     assignments = _example_assignments()
-    plugins, failures = load_directory(ROOT / "plugins")
+    loaded, failures = load_plugins(ROOT / "plugins", only=SHIPPED_PLUGINS, entry_points=False)
     assert failures == []
+    plugins = [item.plugin for item in loaded]
     configured = [p for p in plugins if p.config_schema is not None]
     assert {p.name for p in configured} >= {"weather", "wiki", "github", "status"}
     for plugin in configured:

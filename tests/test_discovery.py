@@ -285,6 +285,7 @@ async def standup(ctx: Context) -> None: ...
 
 
 def list_plugins(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in env.items() if k != "BOT_PLUGINS_DIR"}  # ./plugins in cwd
     return subprocess.run(
         [sys.executable, "-m", "bot", "plugins"], capture_output=True, text=True,
         env=env, cwd=cwd, timeout=60, check=False,

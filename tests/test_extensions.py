@@ -120,6 +120,7 @@ def run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProce
 
 def test_a_third_party_adapter_and_store_run_the_bot(site: Path, bot_env: dict[str, str]) -> None:
     bot_env["PYTHONPATH"] = f"{site}:{ROOT}"
+    bot_env["BOT_PLUGINS_DIR"] = str(site.parent / "plugins")
     bot_env |= {"ECHO_SCRIPT": "!tally;!tally", "STORAGE_URL": "kv://anything"}
     proc = run(bot_env, site.parent)  # BOT_ADAPTERS=auto asks each factory
     assert proc.returncode == 0, proc.stderr

@@ -104,20 +104,13 @@ def test_text_prints_extras_as_key_value_and_skips_empty_ones() -> None:
     assert out == "INFO    bot.test: hello city=Paris days=3"
 
 
-def test_text_traceback_stays_on_one_line_by_default() -> None:
+def test_text_message_stays_on_one_line_so_user_text_cannot_forge_a_log_line() -> None:
+    out = TextFormatter().format(make_record("line one\nERROR fake: line two"))
+    assert "\n" not in out and "line one\\nERROR fake: line two" in out
+
+
+def test_text_traceback_follows_on_lines_of_its_own() -> None:
     out = TextFormatter().format(make_record("failed", exc=True))
-    assert "\n" not in out
-    assert "Traceback" in out
-    assert "ValueError: boom" in out
-    assert "\\n" in out
-
-
-def test_text_multiline_message_stays_on_one_line_by_default() -> None:
-    assert "\n" not in TextFormatter().format(make_record("line one\nline two"))
-
-
-def test_text_traceback_keeps_its_lines_when_multiline() -> None:
-    out = TextFormatter(multiline=True).format(make_record("failed", exc=True))
     lines = out.splitlines()
     assert len(lines) > 2
     assert lines[0].endswith("failed")
@@ -244,16 +237,18 @@ def test_debug_mode_opens_bot_loggers_only(pipeline: type[LogRun]) -> None:
     assert [json.loads(line)["msg"] for line in run.lines()] == ["ours"]
 
 
-def test_text_pipeline_to_a_non_terminal_is_one_line_per_record(pipeline: type[LogRun]) -> None:
+def test_text_pipeline_puts_a_traceback_on_the_lines_after_its_record(
+    pipeline: type[LogRun],
+) -> None:
     run = pipeline(fmt="text")
     try:
         raise ValueError("boom")
     except ValueError:
         logging.getLogger("bot.x").exception("it failed")
     lines = run.lines()
-    assert len(lines) == 1
-    assert "it failed" in lines[0]
-    assert "ValueError: boom" in lines[0]
+    assert lines[0].endswith("bot.x: it failed")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "ValueError: boom"
 
 
 def test_pipeline_redacts_the_secrets_it_is_given(pipeline: type[LogRun]) -> None:

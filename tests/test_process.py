@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_PLUGINS
 
 SLOW_PLUGIN = """
 import asyncio
@@ -131,9 +131,11 @@ def test_crashing_plugin_apologises_logs_and_keeps_answering(
     assert proc.returncode == 0
     assert "Sorry, `!boom` failed" in proc.stdout
     assert "slept 0" in proc.stdout
-    failure = [line for line in proc.stderr.splitlines() if "kaboom" in line]
-    assert failure, proc.stderr
-    assert "Traceback" in failure[0] and "plugin=slow" in failure[0]  # one line per record
+    lines = proc.stderr.splitlines()
+    [at] = [i for i, line in enumerate(lines) if "!boom failed: RuntimeError: kaboom" in line]
+    assert "plugin=slow" in lines[at]  # the record's line, tagged
+    assert lines[at + 1] == "Traceback (most recent call last):"  # then its traceback
+    assert "RuntimeError: kaboom" in lines[at + 2 :]
 
 
 def test_sigterm_lets_inflight_handler_finish_and_exits_0(
@@ -286,18 +288,16 @@ def test_debug_mode_reports_callbacks_that_block_the_loop(
 def test_check_validates_without_running(bot_env: dict[str, str]) -> None:
     proc = run_bot(bot_env, "", "check")
     assert proc.returncode == 0
-    shipped = sum(
-        p.suffix == ".py" or (p / "__init__.py").is_file() for p in (ROOT / "plugins").iterdir()
-    )
-    assert proc.stdout.startswith(f"ok: {shipped + 1} plugins")  # and the built-in help
+    assert proc.stdout.startswith(f"ok: {len(SHIPPED_PLUGINS) + 1} plugins")  # and help
 
 
-def test_console_script_is_installed() -> None:
+def test_console_script_is_installed(bot_env: dict[str, str]) -> None:
     script = Path(sys.executable).parent / "bot"
     assert script.exists()
     proc = subprocess.run(
-        [str(script), "check"], capture_output=True, text=True, cwd=ROOT, timeout=30, check=False
-    )
+        [str(script), "check"], capture_output=True, text=True, cwd=ROOT, timeout=30,
+        check=False, env=bot_env,  # check opens the store: in a temporary DATA_DIR
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
 
 
@@ -334,3 +334,39 @@ def read_until(fd: int, needle: str, select: object, timeout: float = 20) -> str
             buf += os.read(fd, 4096).decode(errors="replace")
     assert needle in buf, buf
     return buf
+
+
+def test_secret_looking_settings_are_redacted_even_when_their_adapter_is_not_running(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    token = "xoxb-1111-2222-notrunninghere"
+    bot_env |= {
+        "BOT_ADAPTERS": "console",
+        "SLACK_BOT_TOKEN": token,
+        "STORAGE_URL": "nosuch://:hunter22pw@db.internal/0",
+        "BOT_PLUGINS_DIR": str(tmp_path),
+    }
+    write_plugin(
+        tmp_path,
+        "leaky",
+        """
+        import os
+
+        from bot import Context, Plugin
+
+        plugin = Plugin("leaky")
+
+
+        @plugin.command
+        async def leak(ctx: Context) -> None:
+            raise RuntimeError(f"GET https://api.example/?token={os.environ['SLACK_BOT_TOKEN']}")
+        """,
+    )
+    bot_env["STORAGE_URL"] = "memory://"
+    proc = run_bot(bot_env, "!leak\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "token=***" in proc.stderr
+    assert token not in proc.stderr + proc.stdout
+    bot_env["STORAGE_URL"] = "nosuch://:hunter22pw@db.internal/0"
+    proc = run_bot(bot_env, "", "check")
+    assert proc.returncode == 2 and "hunter22pw" not in proc.stderr

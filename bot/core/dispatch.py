@@ -130,20 +130,30 @@ class Dispatcher:
         return task
 
     async def boundary(self, ctx: Context, call_next: Chain) -> None:
-        """The outermost stage: a slot in the gate, the deadline, and an answer for
-        whatever goes wrong inside (a refusal, a usage line, an apology)."""
+        """The outermost stage: an event id for the log, a slot in the gate, then the
+        rest of the chain within its deadline (:meth:`_answered`)."""
         task = ctx.task
         assert task is not None
         ctx.event_id = eid = f"{next(self._ids):x}"
         event_id.set(eid)
         gate = self._gate
         entered = gate.try_enter()
-        timed_out = False
-        limit = ctx.route.timeout or self._timeout  # type: ignore[union-attr]  # always set here
         try:
             if not entered:
                 await gate.enter()
                 entered = True
+            await self._answered(ctx, call_next, task)
+        finally:
+            if entered:
+                gate.leave()
+            self._tasks.discard(task)
+
+    async def _answered(self, ctx: Context, call_next: Chain, task: asyncio.Task[None]) -> None:
+        """The chain within its deadline, and an answer for whatever goes wrong in it
+        (a refusal, a usage line, an apology); only a shutdown's cancel goes through."""
+        limit = ctx.route.timeout or self._timeout  # type: ignore[union-attr]  # always set here
+        timed_out = False
+        try:
             try:
                 self._deadlines.start(task, limit)
                 await call_next(ctx)
@@ -159,10 +169,6 @@ class Dispatcher:
             await self._failed(ctx, None if timed_out else exc, limit, timed_out)
         except Exception as exc:
             await self._answer_error(ctx, exc, limit, timed_out)
-        finally:
-            if entered:
-                gate.leave()
-            self._tasks.discard(task)
 
     async def _answer_error(
         self, ctx: Context, exc: Exception, limit: float, timed_out: bool
