@@ -31,7 +31,7 @@ from bot.core import Registry, Runtime
 from bot.core.adapters import build_adapters, choose_adapters
 from bot.core.assemble import build_registry
 from bot.errors import ConfigError, PluginError
-from bot.logging import redact, setup_logging
+from bot.logging import plural, redact, setup_logging
 from bot.storage import open_store, storage_url
 from bot.web import WebSettings
 
@@ -156,7 +156,7 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         clash = registry.clashes[0]
         raise ConfigError(f"plugin {clash.dropped_from}", clash.conflict)
     asyncio.run(_open_and_close_store(settings))
-    print(f"ok: {len(registry.plugins)} plugins, adapters: {', '.join(names)}")
+    print(f"ok: {plural(len(registry.plugins), 'plugin')}, adapters: {', '.join(names)}")
     return 0
 
 

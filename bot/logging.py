@@ -45,6 +45,11 @@ class _Redactor:
 redact = _Redactor()
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 plugin``, ``3 plugins``: counts in log lines and messages."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot import Card, ChannelRef, Context, Field, Plugin, Reply, User, UserError
 from bot.errors import PluginError
+from bot.testing import Harness
 from tests.helpers import running
 
 
@@ -752,3 +753,14 @@ async def test_a_cancelled_inner_task_is_a_failure_the_user_hears_of(
     assert sent[0].text == "Sorry, `!lookup` failed. The error has been logged."
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "!lookup failed: CancelledError" in error.getMessage()
+
+
+async def test_an_unknown_command_is_quoted_short_and_help_says_the_same() -> None:
+    async with Harness(greeter()) as bot:
+        long = await bot.ask("x" * 5000, direct=True)
+        assert long == f"I don't know `{'x' * 39}…`. Try `!help`."
+        assert (
+            await bot.ask("hii", direct=True)
+            == "I don't know `hii`. Did you mean `!hi`? Try `!help`."
+        )
+        assert await bot.ask("!help hii") == "I don't know `hii`. Did you mean `!hi`? Try `!help`."

@@ -370,3 +370,9 @@ def test_secret_looking_settings_are_redacted_even_when_their_adapter_is_not_run
     bot_env["STORAGE_URL"] = "nosuch://:hunter22pw@db.internal/0"
     proc = run_bot(bot_env, "", "check")
     assert proc.returncode == 2 and "hunter22pw" not in proc.stderr
+
+
+def test_check_says_one_plugin_not_one_plugins(bot_env: dict[str, str], tmp_path: Path) -> None:
+    bot_env["BOT_PLUGINS_DIR"] = str(tmp_path)  # no plugins: the built-in help alone
+    proc = run_bot(bot_env, "", "check")
+    assert proc.stdout.strip() == "ok: 1 plugin, adapters: console"

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from bot.core.registry import Registry
 from bot.errors import UserError
 from bot.plugin import Context, Plugin
+
+QUOTED = 40  # at most this much of what a user typed is echoed back
+
+
+def unknown_command(name: str, known: Iterable[str], prefix: str) -> str:
+    """The answer to a command nobody has: a close match if there is one, and help.
+
+    The same words for ``!nosuch`` and ``!help nosuch``; a long name is cut, so a
+    5,000-character message is not echoed back whole.
+    """
+    close = difflib.get_close_matches(name[:QUOTED], list(known), n=1)
+    hint = f" Did you mean `{prefix}{close[0]}`?" if close else ""
+    shown = name.replace("`", "'")
+    shown = shown if len(shown) <= QUOTED else shown[: QUOTED - 1] + "…"
+    return f"I don't know `{shown}`.{hint} Try `{prefix}help`."
 
 
 def help_plugin(registry: Registry) -> Plugin:
@@ -27,9 +43,7 @@ def help_plugin(registry: Registry) -> Plugin:
         name = command.removeprefix(prefix).lower()
         route = registry.commands.get(name)
         if route is None:
-            close = difflib.get_close_matches(name, list(registry.commands), n=1)
-            hint = f" Did you mean `{prefix}help {close[0]}`?" if close else ""
-            raise UserError(f"No command `{name}`.{hint}")
+            raise UserError(unknown_command(name, registry.commands, prefix))
         info = route.info
         lines = [f"Usage: `{info.usage(prefix)}`"]
         if info.aliases:

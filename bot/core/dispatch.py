@@ -10,12 +10,12 @@ the deadline and the error answer (see :mod:`bot.core.limits`).
 from __future__ import annotations
 
 import asyncio
-import difflib
 import itertools
 import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot.core.builtins import unknown_command
 from bot.core.limits import Deadlines, Gate
 from bot.core.pipeline import answer, compose
 from bot.core.registry import Registry
@@ -217,9 +217,7 @@ class Dispatcher:
         if not name:
             text = f"Hi! Try `{self._prefix}help` to see what I can do."
         else:
-            close = difflib.get_close_matches(name, list(self._commands), n=1)
-            hint = f" Did you mean `{self._prefix}{close[0]}`?" if close else ""
-            text = f"I don't know `{name}`.{hint} Try `{self._prefix}help`."
+            text = unknown_command(name, self._commands, self._prefix)
         try:
             async with asyncio.timeout(10):
                 await outlet.send(msg.channel, Reply(text), reply_to=msg)

@@ -31,6 +31,7 @@ from bot.core.scheduler import Scheduler
 from bot.core.webhooks import mount_webhooks
 from bot.errors import ConfigError
 from bot.http import Fetcher, FetchPolicy, create_session
+from bot.logging import plural
 from bot.model import Event
 from bot.plugin.wiring import Services
 from bot.storage import Store, open_store, storage_url
@@ -123,11 +124,11 @@ class Runtime:
             gc.freeze()
             self._started = True
             log.info(
-                "%s ready: %d plugins, %d commands, %d jobs, adapters: %s",
+                "%s ready: %s, %s, %s, adapters: %s",
                 s.name,
-                len(self.registry.plugins),
-                len(list(self.registry.infos())),
-                len(self.registry.jobs),
+                plural(len(self.registry.plugins), "plugin"),
+                plural(len(list(self.registry.infos())), "command"),
+                plural(len(self.registry.jobs), "job"),
                 ", ".join(a.platform for a in self.adapters),
             )
             await self._until_stopped_or_done(pumps)
