@@ -293,3 +293,18 @@ def test_emoji_names_both_ways() -> None:
     assert to_unicode("+1::skin-tone-3") == "👍" and to_unicode("partyparrot") == "partyparrot"
     with pytest.raises(ValueError, match="thumbsup"):
         to_name("🦜")
+
+
+def test_a_huge_reply_is_a_few_posts_and_the_rest_a_file() -> None:
+    from bot.adapters.slack.render import ATTACHED, MAX_POSTS, fit
+
+    text = "\n".join(f"line {i} " + "x" * 60 for i in range(15_000))  # about 1 MB
+    posts, files = fit(Reply(text))
+    assert len(render(Reply(text))) > 200  # what used to be sent, one message each
+    assert len(posts) == 1 and posts[0].text.endswith(f"attached as {ATTACHED})_")
+    assert files == ((ATTACHED, text.encode()),)
+    private, none = fit(Reply(text, ephemeral=True))  # no file can be shown to one person
+    assert len(private) == MAX_POSTS and none == ()
+    assert private[-1].text.endswith("too long to show here)_")
+    short, kept = fit(Reply("short", files=(("a.txt", b"a"),)))
+    assert [p.text for p in short] == ["short"] and kept == (("a.txt", b"a"),)

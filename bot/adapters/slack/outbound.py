@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.emoji import to_name
-from bot.adapters.slack.render import Post, render
+from bot.adapters.slack.render import Post, fit, render
 from bot.errors import AdapterError
 from bot.model import ChannelRef, Message, MessageRef, Reply
 
@@ -48,8 +48,8 @@ class Outbound:
     async def send(
         self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
     ) -> MessageRef:
-        posts = render(reply)
-        if not posts and not reply.files:
+        posts, files = fit(reply)
+        if not posts and not files:
             raise ValueError("an empty reply: give it text, a card or files")
         thread = thread_of(channel, reply, reply_to, self.always_thread)
         where = ChannelRef(channel.platform, channel.id, thread)
@@ -61,12 +61,12 @@ class Outbound:
                 refs.append(await self._ephemeral(where, post, private_to, response_url))
             else:
                 refs.append(await self._post(where, post, response_url))
-        if reply.files:
+        if files:
             if private_to is not None:
                 # Slack shares a file with the whole channel or not at all.
-                log.warning("slack: %d file(s) of an ephemeral reply not sent", len(reply.files))
+                log.warning("slack: %d file(s) of an ephemeral reply not sent", len(files))
             else:
-                await self._upload(where, reply.files)
+                await self._upload(where, files)
         return refs[0] if refs else MessageRef(where, "")
 
     async def _upload(self, where: ChannelRef, files: tuple[tuple[str, bytes], ...]) -> None:

@@ -143,6 +143,30 @@ def render(reply: Reply) -> list[Post]:
     return posts
 
 
+MAX_POSTS = 4  # a longer answer is a few messages and a file, not hundreds of messages
+ATTACHED = "answer.txt"
+
+
+def fit(reply: Reply) -> tuple[list[Post], tuple[tuple[str, bytes], ...]]:
+    """The posts and files that carry ``reply``: text that would take more than
+    :data:`MAX_POSTS` messages is cut there, and the whole of it attached as a file
+    (an ephemeral reply, which cannot share a file, says it was cut instead)."""
+    posts = render(reply)
+    if len(posts) <= MAX_POSTS:
+        return posts, reply.files
+    if reply.ephemeral:
+        note = "\n_(cut: the answer is too long to show here)_"
+        return [*posts[: MAX_POSTS - 1], _noted(posts[MAX_POSTS - 1], note)], reply.files
+    note = f"\n_(the whole answer is attached as {ATTACHED})_"
+    kept = [*posts[:1], *([posts[-1]] if posts[-1].blocks else [])]  # the card stays
+    kept[0] = _noted(kept[0], note)
+    return kept, ((ATTACHED, reply.text.encode()), *reply.files)
+
+
+def _noted(post: Post, note: str) -> Post:
+    return Post(post.text[: TEXT_LIMIT - len(note)] + note, post.blocks)
+
+
 def card_blocks(card: Card, allow_mentions: bool = False) -> list[Block]:
     """A card as Block Kit: header (or a linked title), description, fields, image, footer."""
 
