@@ -180,3 +180,65 @@ async def test_a_body_over_the_limit_is_refused_with_413_before_the_handler() ->
         assert (await bot.request("POST", "/hooks/hooks/echo", body=big))[0] == 413
         assert (await bot.request("POST", "/hooks/hooks/echo", json={"ok": 1}))[0] == 201
     assert [s.text for s in bot.sent] == ["POST 9 bytes"]
+
+
+async def test_discord_unreachable_at_start_is_tried_again_until_it_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A network blip at deploy time: the login is retried (one line per try) while
+    /readyz says not ready, and the bot connects once Discord answers."""
+    import discord
+
+    from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.adapters.discord.settings import DiscordSettings
+
+    port = free_port()
+    later = FakeDiscord(port=port)  # not started yet: nothing listens on its port
+    environ = {
+        "DISCORD_TOKEN": later.token,
+        "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
+        "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/gateway",
+    }
+    adapter = DiscordAdapter(
+        DiscordSettings.from_env(environ), ready_timeout=0.05, retry_first=0.05
+    )
+    web = WebSettings(host="127.0.0.1", port=0)
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(), [adapter], web=web)
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    task = asyncio.create_task(runtime.run())
+    try:
+        for _ in range(500):  # up to 10 s for the first failed try to be logged
+            if [r for r in caplog.records if "cannot reach it" in r.getMessage()]:
+                break
+            await asyncio.sleep(0.02)
+        assert runtime.web is not None
+        assert (await get(runtime.web.port, "/readyz"))[0] == 503
+        async with later:
+            await later.wait_session()
+            assert await until(runtime.web.port, "/readyz", 200) == {"ready": True}
+            runtime.request_stop()
+            assert await asyncio.wait_for(task, 20) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+    [first, *_] = [r.getMessage() for r in caplog.records if "cannot reach it" in r.getMessage()]
+    assert first.startswith(
+        f"discord: logging in at http://127.0.0.1:{port}/api/v10: cannot reach it"
+    )
+    assert later.token not in caplog.text
+
+
+async def test_a_rejected_token_is_not_tried_again(fake: FakeDiscord) -> None:
+    from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.adapters.discord.settings import DiscordSettings
+    from bot.errors import ConfigError
+    from tests.fakes.discord import make_token
+
+    environ = fake.environ(DISCORD_TOKEN=make_token(123456789))
+    adapter = DiscordAdapter(DiscordSettings.from_env(environ), retry_first=0.05)
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(), [adapter])
+    with pytest.raises(ConfigError, match="rejected by Discord"):
+        await asyncio.wait_for(runtime.run(), 20)
+    assert len(fake.requests_to("GET", "/users/@me")) == 1

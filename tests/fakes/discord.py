@@ -110,7 +110,7 @@ class FakeDiscord:
     """Start with ``async with FakeDiscord() as fake``; point the bot at
     :attr:`api_base` and :attr:`gateway_url` with token :attr:`token`."""
 
-    def __init__(self, *, heartbeat_ms: int = 41250) -> None:
+    def __init__(self, *, heartbeat_ms: int = 41250, port: int = 0) -> None:
         self.token = make_token()
         self.heartbeat_ms = heartbeat_ms
         self.requests: list[Recorded] = []
@@ -133,7 +133,7 @@ class FakeDiscord:
         self._limits: list[_Limit] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = port  # 0: a free one, known once started
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._add_routes()
 
@@ -145,7 +145,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self

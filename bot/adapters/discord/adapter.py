@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 
@@ -24,6 +25,7 @@ from bot.adapters.discord.respond import Responder, embeds_of, files_of, mention
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.discord.slash import command_payloads, unchanged
 from bot.errors import AdapterError, ConfigError
+from bot.http.backoff import FIRST_DELAY, until_reached
 from bot.logging import redact
 from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink
 
@@ -58,6 +60,17 @@ def apply_endpoints(settings: DiscordSettings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
+# What a login attempt may meet that is worth trying again.
+_UNREACHABLE = (aiohttp.ClientConnectionError, AdapterError, discord.DiscordServerError)
+
+
+async def _drop_session(client: discord.Client) -> None:
+    """Close the HTTP session a failed login opened; the next login opens a fresh one
+    (with a fresh connector: closing the session closed the old one)."""
+    await client.http.close()
+    client.http.connector = discord.utils.MISSING
+
+
 def _cancel_ready_delay(client: discord.Client) -> None:
     """Cancel discord.py's pending "ready" countdown before the client closes.
 
@@ -88,6 +101,7 @@ class DiscordAdapter:
         *,
         defer_after: float = 2.0,
         ready_timeout: float = 2.0,
+        retry_first: float = FIRST_DELAY,
     ) -> None:
         self._settings = settings
         self._token = settings.require_token()
@@ -95,6 +109,7 @@ class DiscordAdapter:
         self._payloads = command_payloads(commands)
         self._defer_after = defer_after
         self._ready_timeout = ready_timeout
+        self._retry_first = retry_first  # seconds before the first retry of a failed login
         self._client: discord.Client | None = None
         self._sink: Sink | None = None
         self._responders: dict[int, Responder] = {}  # by interaction id
@@ -182,15 +197,30 @@ class DiscordAdapter:
             raise
 
     async def _login(self, client: discord.Client) -> None:
+        """Log in over REST; a network error or a Discord outage is tried again with
+        backoff (a deploy during a blip must not crash-loop), a rejected token never."""
+        await until_reached(
+            lambda: self._login_once(client),
+            what=f"discord: logging in at {self._settings.api_base}",
+            transient=_UNREACHABLE,
+            log=log,
+            first=self._retry_first,
+        )
+
+    async def _login_once(self, client: discord.Client) -> None:
         try:
             async with asyncio.timeout(LOGIN_TIMEOUT):
                 await client.login(self._token.reveal())
         except discord.LoginFailure:
             raise ConfigError("DISCORD_TOKEN", "rejected by Discord (401 Unauthorized)") from None
         except TimeoutError:
+            await _drop_session(client)
             raise AdapterError(
                 f"no answer from {self._settings.api_base} within {LOGIN_TIMEOUT:g} s"
             ) from None
+        except _UNREACHABLE:
+            await _drop_session(client)
+            raise
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -38,6 +38,7 @@ from bot.adapters.slack.manifest import EVENTS_PATH
 from bot.adapters.slack.outbound import Outbound
 from bot.adapters.slack.settings import SlackSettings
 from bot.errors import AdapterError, ConfigError
+from bot.http.backoff import FIRST_DELAY, until_reached
 from bot.logging import redact
 from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink, User
 from bot.web.routes import WebRoutes
@@ -52,6 +53,10 @@ _REJECTED = frozenset(
     {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
     | {"not_allowed_token_type", "invalid_token"}
 )
+
+
+class _Unreachable(AdapterError):
+    """The Slack API did not answer (network, timeout): worth trying again."""
 
 
 class _Ack(AsyncMiddleware):
@@ -87,12 +92,14 @@ class SlackAdapter:
         commands: Sequence[CommandInfo] = (),
         *,
         bot_name: str = "botloop",
+        retry_first: float = FIRST_DELAY,
     ) -> None:
         self._token = settings.token()  # raises ConfigError when missing or malformed
         self.mode = settings.connection_mode()
         redact.add(settings.secrets())
         self._settings = settings
         self._bot_name = bot_name
+        self._retry_first = retry_first  # seconds before the first retry of auth.test
         self.commands = list(commands)  # routed by name; registered through the manifest
         self._closed = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
@@ -131,7 +138,13 @@ class SlackAdapter:
         """Check the token, connect, announce BotReady, then serve until :meth:`close`."""
         client = self._client()
         self._out = Outbound(client, always_thread=self._settings.always_thread)
-        auth = await self._auth_test(client)
+        auth = await until_reached(
+            lambda: self._auth_test(client),
+            what=f"slack: auth.test at {client.base_url}",
+            transient=(_Unreachable,),
+            log=log,
+            first=self._retry_first,
+        )
         self.me = User(str(auth["user_id"]), str(auth.get("user") or self._bot_name), is_bot=True)
         inbound = Inbound(sink, self.me.id)
         app = AsyncApp(
@@ -180,7 +193,7 @@ class SlackAdapter:
         except SlackApiError as exc:
             raise _api_failure("SLACK_BOT_TOKEN", "auth.test", exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise AdapterError(f"cannot reach the Slack API at {client.base_url}: {exc}") from exc
+            raise _Unreachable(f"cannot reach the Slack API at {client.base_url}: {exc}") from exc
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
     async def _connect_socket(self, app: AsyncApp, client: AsyncWebClient) -> None:
