@@ -469,3 +469,42 @@ async def test_a_port_in_use_is_a_config_error_naming_port(slack: FakeSlack) -> 
         await blocker.wait_closed()
     assert caught.value.variable == "PORT"
     assert f"cannot listen on 127.0.0.1:{port}" in caught.value.problem
+
+
+async def test_slack_unreachable_at_start_is_tried_again_until_it_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.adapters.slack.adapter import SlackAdapter
+    from bot.adapters.slack.settings import SlackSettings
+    from bot.config import read_settings
+    from tests.test_web import free_port
+
+    port = free_port()
+    environ = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+    }
+    adapter = SlackAdapter(read_settings(SlackSettings, environ), retry_first=0.05)
+    later = FakeSlack(port=port)
+    ready = asyncio.Event()
+    runtime = Runtime(
+        Settings(storage_url="memory://"), registry_of(ready_plugin(ready, 1)), [adapter]
+    )
+    task = asyncio.create_task(runtime.run())
+    try:
+        for _ in range(500):
+            if any("cannot reach it" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+        assert not ready.is_set()
+        async with later:
+            await asyncio.wait_for(ready.wait(), 10)
+            runtime.request_stop()
+            assert await asyncio.wait_for(task, 20) == 0
+    finally:
+        if not task.done():
+            task.cancel()
+    tries = [r.getMessage() for r in caplog.records if "cannot reach it" in r.getMessage()]
+    assert tries and tries[0].startswith("slack: auth.test at ")
+    assert BOT_TOKEN not in caplog.text

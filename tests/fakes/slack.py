@@ -55,7 +55,8 @@ class Ack:
 class FakeSlack:
     """``async with FakeSlack() as slack``: ``slack.api_url`` is the Web API base URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0) -> None:
+        self.port = port  # 0: a free one
         self.calls: list[Call] = []
         self.acks: dict[str, Ack] = {}
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
@@ -78,7 +79,7 @@ class FakeSlack:
         app.router.add_post("/upload/{id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
         return self
