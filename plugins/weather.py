@@ -93,6 +93,8 @@ async def weather(ctx: Context, city: str, *more: str) -> None:
     cap = ctx.config.max_cities
     if len(names) > cap:
         raise UserError(f"At most {cap} cities at once, please (you asked for {len(names)}).")
+    if any(len(name) > NAME_CHARS for name in names):
+        raise UserError(f"A city name is at most {NAME_CHARS} characters.")
     async with ctx.typing():
         results = await ctx.gather(*(city_field(ctx, name) for name in names))
     fields = tuple(
@@ -100,6 +102,9 @@ async def weather(ctx: Context, city: str, *more: str) -> None:
         for name, r in zip(names, results, strict=True)
     )
     await ctx.reply(Card(title="Weather now", fields=fields, footer=ATTRIBUTION))
+
+
+NAME_CHARS = 100  # the longest place names are about 85; more is not a city, and not sent
 
 
 def split_cities(words: tuple[str, ...]) -> list[str]:

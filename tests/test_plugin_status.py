@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import re
 import socket
 import time
@@ -155,10 +156,10 @@ async def test_by_default_loopback_and_metadata_are_refused_and_never_reached(
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("file:///etc/passwd", "only http and https URLs are checked, not file:"),
-        ("ftp://example.com/x", "only http and https URLs are checked, not ftp:"),
-        ("gopher://example.com:70/_x", "only http and https URLs are checked, not gopher:"),
-        ("javascript:alert(1)", "only http and https URLs are checked, not javascript:"),
+        ("file:///etc/passwd", "only http and https URLs are checked, not file"),
+        ("ftp://example.com/x", "only http and https URLs are checked, not ftp"),
+        ("gopher://example.com:70/_x", "only http and https URLs are checked, not gopher"),
+        ("javascript:alert(1)", "only http and https URLs are checked, not javascript"),
         ("http://user:pw@example.com/", "URLs with a user name or password are not checked"),
         (
             "http://example.com@169.254.169.254/",
@@ -233,7 +234,7 @@ async def test_a_redirect_into_a_forbidden_address_is_refused(fake_api: FakeAPI)
         f"❌ refused: redirected to {METADATA_URL}: 169.254.169.254 is a cloud metadata address"
     )
     assert "cloud metadata address (169.254.169.254 inside IPv6)" in got[base + "/mapped"]
-    assert "not file:" in got[base + "/file"] and "not gopher:" in got[base + "/gopher"]
+    assert "not file" in got[base + "/file"] and "not gopher" in got[base + "/gopher"]
     assert got[base + "/loop"].startswith("⚠️ 302 Found · ")  # five hops, then it stops
     assert fake_api.count("/loop") == 6
 
@@ -401,3 +402,20 @@ async def test_the_session_is_closed_at_shutdown() -> None:
         prober = bot.state_of("status").prober
         assert not prober.session.closed
     assert prober.session.closed
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("../../etc/passwd", ".. is not a valid host name"),
+        ("a" * 70 + ".com", "a" * 39 + "… is not a valid host name"),
+        ("ftp://x", "only http and https URLs are checked, not ftp"),
+    ],
+)
+async def test_malformed_input_is_answered_not_logged_as_an_error(
+    url: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Harness(plugin) as bot:
+        card = await bot.ask_card(f"!isup {url}")
+    assert card.fields[0].value == f"❌ refused: {why}"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -260,3 +260,10 @@ def test_a_bad_setting_stops_startup_naming_the_variable(variable: str, value: s
     with pytest.raises(ConfigError) as raised:
         Harness(plugin, env={variable: value})
     assert raised.value.variable == variable
+
+
+async def test_an_overlong_city_is_refused_without_asking_upstream(fake_api: FakeAPI) -> None:
+    async with Harness(plugin, env=env(fake_api)) as bot:
+        answer = await bot.ask("!weather " + "x" * 10_000)
+    assert answer == "A city name is at most 100 characters."
+    assert fake_api.requests == []

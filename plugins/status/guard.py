@@ -119,7 +119,7 @@ def target(text: str, *, allow_private: bool = False) -> URL:
 def vet(url: URL, *, allow_private: bool = False) -> URL:
     """``url`` if the guard lets it through (see :func:`target`), else :class:`Refused`."""
     if url.scheme not in ("http", "https"):
-        scheme = f"{url.scheme}:" if url.scheme else "a relative URL"
+        scheme = url.scheme or "a relative URL"
         raise Refused(f"only http and https URLs are checked, not {scheme}")
     if "@" in (url.raw_authority or ""):
         raise Refused("URLs with a user name or password are not checked")
@@ -128,6 +128,11 @@ def vet(url: URL, *, allow_private: bool = False) -> URL:
         raise Refused("the URL names no host")
     ip = literal(host)
     if ip is None:
+        try:
+            host.encode("idna")  # what the resolver will do; a label over 63 characters fails
+        except UnicodeError:
+            shown = host if len(host) <= 40 else host[:39] + "…"
+            raise Refused(f"{shown} is not a valid host name") from None
         return url  # a name: the resolver checks what it resolves to
     why = refusal(ip, allow_private=allow_private)
     if why is not None:
