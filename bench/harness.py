@@ -140,6 +140,7 @@ async def running(*plugins: Plugin, **settings: Any) -> AsyncIterator[StampingAd
     """A real Runtime (default settings unless given) on a StampingAdapter."""
     adapter = StampingAdapter()
     settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
+    settings.setdefault("http_allow_private", True)  # the lookup servers are on 127.0.0.1
     runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])
     task = asyncio.create_task(runtime.run())
     ready = asyncio.ensure_future(adapter.ready())

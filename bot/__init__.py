@@ -11,6 +11,7 @@ from bot._version import __version__
 from bot.config import Secret
 from bot.errors import BotError, ConfigError, FetchError, FetchTimeout, UsageError, UserError
 from bot.http import Result
+from bot.http.guard import refusal as address_refusal
 from bot.model import (
     BotReady,
     Card,
@@ -53,6 +54,7 @@ __all__ = [
     "WebRequest",
     "WebResponse",
     "__version__",
+    "address_refusal",
     "check",
     "cooldown",
     "is_admin",

@@ -29,10 +29,11 @@ from bot.adapters.slack.manifest import manifest
 from bot.config import Settings, load_environ, read_settings, secret_values
 from bot.core import Registry, Runtime
 from bot.core.adapters import build_adapters, choose_adapters
-from bot.core.assemble import build_registry
+from bot.core.assemble import build_registry, plugins_dir
 from bot.errors import ConfigError, PluginError
 from bot.logging import plural, redact, setup_logging
 from bot.storage import open_store, storage_url
+from bot.storage.url import shown
 from bot.web import WebSettings
 
 log = logging.getLogger("bot.cli")
@@ -142,6 +143,14 @@ def _prepare(
 def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
     web = read_settings(WebSettings, environ)
     registry, _, adapters = _prepare(args, settings, environ)
+    # Relative paths start at the working directory: say where they landed.
+    data = storage_url(settings.storage_url, str(Path(settings.data_dir).absolute()))
+    log.info(
+        "plugins from %s, store %s (working directory %s)",
+        plugins_dir(settings, must_exist=False),
+        shown(data),
+        Path.cwd(),
+    )
     return asyncio.run(_serve(settings, web, registry, adapters), debug=settings.debug)
 
 

@@ -164,6 +164,11 @@ class Settings:
         "Open connections of the shared HTTP session in all (0: no limit)",
         minimum=0,
     )
+    http_allow_private: bool = setting(
+        "BOT_HTTP_ALLOW_PRIVATE",
+        False,
+        "Let plugins' HTTP requests reach loopback and private addresses (on-premise, tests)",
+    )
     ignore_bots: bool = setting("BOT_IGNORE_BOTS", True, "Ignore messages from bots (and itself)")
     admins: str = setting(
         "BOT_ADMINS", "", "Admin users as platform:id, comma separated (discord:123,slack:U456)"

@@ -38,6 +38,7 @@ async def running(
     adapter = adapter or MemoryAdapter()
     registry = registry_of(*plugins, environ=environ)
     settings.setdefault("storage_url", "memory://")
+    settings.setdefault("http_allow_private", True)  # the fakes live on 127.0.0.1
     runtime = Runtime(replace(Settings(), **settings), registry, [adapter])
     task = asyncio.create_task(runtime.run())
     ready = asyncio.ensure_future(adapter.ready())

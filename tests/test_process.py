@@ -376,3 +376,18 @@ def test_check_says_one_plugin_not_one_plugins(bot_env: dict[str, str], tmp_path
     bot_env["BOT_PLUGINS_DIR"] = str(tmp_path)  # no plugins: the built-in help alone
     proc = run_bot(bot_env, "", "check")
     assert proc.stdout.strip() == "ok: 1 plugin, adapters: console"
+
+
+def test_the_start_up_line_shows_where_relative_paths_landed(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    bot_env["DATA_DIR"] = "state"  # relative: to the working directory
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], input="", capture_output=True, text=True, env=bot_env,
+        cwd=tmp_path, timeout=30, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"plugins from {bot_env['BOT_PLUGINS_DIR']}, store sqlite:///{tmp_path}/state/botloop.db"
+        f" (working directory {tmp_path})"
+    ) in proc.stderr

@@ -15,8 +15,8 @@ def test_public_names_are_pinned() -> None:
             "BotError", "BotReady", "CallNext", "Card", "ChannelRef", "Check", "ConfigError",
             "Context", "FetchError", "FetchTimeout", "Field", "MemberJoined", "Message",
             "MessageRef", "Plugin", "ReactionAdded", "Reply", "Result", "Secret", "UsageError",
-            "User", "UserError", "WebRequest", "WebResponse", "__version__", "check", "cooldown",
-            "is_admin", "is_direct", "requires", "signature_valid",
+            "User", "UserError", "WebRequest", "WebResponse", "__version__", "address_refusal",
+            "check", "cooldown", "is_admin", "is_direct", "requires", "signature_valid",
         ]
     )  # fmt: skip
     for name in bot.__all__:

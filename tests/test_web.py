@@ -92,7 +92,7 @@ async def discord_runtime(fake: FakeDiscord, **environ: str) -> AsyncIterator[Ru
     from bot.adapters.discord.settings import DiscordSettings
 
     settings = DiscordSettings.from_env(fake.environ(**environ))
-    adapter = DiscordAdapter(settings, ready_timeout=0.05)
+    adapter = DiscordAdapter(settings, ready_timeout=0.05, retry_first=0.05)
     web = WebSettings(host="127.0.0.1", port=0)
     runtime = Runtime(Settings(storage_url="memory://"), registry_of(), [adapter], web=web)
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
@@ -109,10 +109,17 @@ async def discord_runtime(fake: FakeDiscord, **environ: str) -> AsyncIterator[Ru
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
-async def test_readyz_is_503_naming_discord_while_its_gateway_is_down(fake: FakeDiscord) -> None:
+async def test_readyz_is_503_naming_discord_while_its_gateway_is_down(
+    fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
     dead = f"ws://127.0.0.1:{free_port()}/gateway"  # nothing listens there
     async with discord_runtime(fake, DISCORD_GATEWAY_URL=dead) as runtime:
-        await asyncio.sleep(0.3)  # failing to reach the gateway, and retrying
+        for _ in range(500):  # failing to reach the gateway, and trying again
+            if any("gateway at" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+        tries = [r.getMessage() for r in caplog.records if "gateway at" in r.getMessage()]
+        assert tries and tries[0].startswith(f"discord: gateway at {dead}: cannot reach it")
         assert runtime.web is not None
         status, body = await get(runtime.web.port, "/readyz")
         assert (status, body) == (503, {"ready": False, "waiting": {"discord": "not connected"}})

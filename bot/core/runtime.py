@@ -96,7 +96,13 @@ class Runtime:
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
         store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
-        http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
+        # Plugins' requests are guarded against reaching the bot's own network; the
+        # platforms' (a Slack API proxy may well be private) are not.
+        http = create_session(
+            s.name, s.http_timeout, s.http_connections, s.contact,
+            guarded=True, allow_private=s.http_allow_private,
+        )  # fmt: skip
+        platform_http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
         try:
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
@@ -108,7 +114,7 @@ class Runtime:
                 ignore_bots=s.ignore_bots,
                 debug=s.debug,
             )
-            await self._serve_web(http, services)
+            await self._serve_web(platform_http, services)
             scheduler = self.scheduler = Scheduler(
                 job_runner(self.registry, services, s.handler_timeout)
             )
@@ -148,6 +154,7 @@ class Runtime:
             if self.web is not None:
                 await self.web.stop()
             await http.close()
+            await platform_http.close()
             await store.close()
             for sig in installed:
                 loop.remove_signal_handler(sig)

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import FetchError, FetchTimeout
+from bot.http.guard import Refused
 
 log = logging.getLogger("bot.http")
 
@@ -221,6 +222,10 @@ class Fetcher:
                     f"{name} did not answer within {limit:g} s", service=name
                 ) from None
             except aiohttp.ClientError as exc:  # connection refused, reset, cut short
+                refused = _refused(exc)
+                if refused is not None:  # the guard said no: asking again changes nothing
+                    log.info("GET %s refused: %s", where, refused)
+                    raise FetchError(f"not fetched: {refused}", service=name) from None
                 if last:
                     # The error's type only: some aiohttp errors quote the whole URL.
                     log.warning(
@@ -371,3 +376,9 @@ def _loggable(url: str) -> str:
     """Host and path only: a query string may carry an API key."""
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
+
+
+def _refused(exc: aiohttp.ClientError) -> str | None:
+    """Why the guard refused the connection, if that is what ``exc`` is."""
+    inner = getattr(exc, "os_error", None)
+    return str(inner) if isinstance(inner, Refused) else None

@@ -32,7 +32,9 @@ class Harness:
     Every call that delivers something (:meth:`say`, :meth:`invoke`, :meth:`emit`,
     :meth:`run_job`) returns once every handler it started has finished, with
     the replies sent meanwhile. ``settings`` override framework settings by field
-    name (``prefix="?"``, ``admins="test:u1"``).
+    name (``prefix="?"``, ``admins="test:u1"``). Plugins may reach private
+    addresses here (the fakes live on 127.0.0.1); ``http_allow_private=False``
+    tests the guard the bot applies in production.
     """
 
     def __init__(
@@ -53,6 +55,8 @@ class Harness:
         if self.registry.clashes:
             raise PluginError(str(self.registry.clashes[0]))
         settings.setdefault("shutdown_grace", 5.0)
+        # Offline tests talk to fakes on 127.0.0.1 (FakeAPI): let plugins reach it.
+        settings.setdefault("http_allow_private", True)
         self.runtime = Runtime(
             dataclasses.replace(Settings(), **settings),
             self.registry,

@@ -1,6 +1,9 @@
 """The guard against server-side request forgery: which URLs and addresses ``!status`` may reach.
 
-Two gates, because aiohttp consults a resolver only for host *names*:
+Which addresses are refused is the framework's policy (``bot.address_refusal``, the
+one ``ctx.http`` and ``ctx.fetch_json`` apply too); this plugin adds its own
+setting, reports each refusal per URL and redirect hop, and runs two gates,
+because aiohttp consults a resolver only for host *names*:
 
 - :func:`target` vets a URL before any request (the one typed, and every redirect's
   ``Location``): http(s) only, no user info, and a host written as an IP address
@@ -19,17 +22,10 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from bot import address_refusal as refusal  # the framework's address policy, shared
+
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# Cloud metadata endpoints hand out credentials: refused even when private addresses
-# are allowed. AWS/GCP/Azure 169.254.169.254, AWS IPv6 fd00:ec2::254, AWS ECS task
-# metadata 169.254.170.2, Alibaba 100.100.100.200, Oracle 192.0.0.192.
-METADATA = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200", "192.0.0.192")
-)
-_SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # IPv4 embedded in the low 32 bits (RFC 6052)
 # "scheme:" not followed by a digit: "file:/x" has a scheme, "example.com:8080" has a port.
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)")
 
@@ -40,44 +36,6 @@ class Refused(OSError):
     An OSError, so that raised from the resolver it reaches us inside aiohttp's
     ClientConnectorError (as its ``os_error``), like any other failed lookup.
     """
-
-
-def refusal(ip: IP, *, allow_private: bool = False) -> str | None:
-    """Why ``ip`` must not be reached (``"a loopback address"``), or None if it may."""
-    embedded = _embedded_ipv4(ip)
-    if embedded is not None:
-        why = refusal(embedded, allow_private=allow_private)
-        return None if why is None else f"{why} ({embedded} inside IPv6)"
-    if ip in METADATA:
-        return "a cloud metadata address"
-    if allow_private:
-        return None
-    for test, what in (
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip in _SHARED, "a shared (carrier-grade NAT) address"),
-        (ip.is_private, "a private address"),
-        (ip.is_reserved, "a reserved address"),
-        (not ip.is_global, "not a public address"),
-    ):
-        if test:
-            return what
-    return None
-
-
-def _embedded_ipv4(ip: IP) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (mapped ``::ffff:a.b.c.d``, 6to4, NAT64)."""
-    if not isinstance(ip, ipaddress.IPv6Address):
-        return None
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
 
 
 def literal(host: str) -> IP | None:

@@ -60,6 +60,10 @@ def apply_endpoints(settings: DiscordSettings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
+class _GatewayUnreachable(AdapterError):
+    """The first gateway connection failed (network, DNS): worth trying again."""
+
+
 # What a login attempt may meet that is worth trying again.
 _UNREACHABLE = (aiohttp.ClientConnectionError, AdapterError, discord.DiscordServerError)
 
@@ -156,7 +160,13 @@ class DiscordAdapter:
             await self._login(client)
             self._spawn(self._sync_commands(client), "discord-sync")
             try:
-                await self._connect(client)
+                await until_reached(
+                    lambda: self._first_connect(client),
+                    what=f"discord: gateway at {self._settings.gateway_url}",
+                    transient=(_GatewayUnreachable,),
+                    log=log,
+                    first=self._retry_first,
+                )
             except discord.PrivilegedIntentsRequired:
                 variable = (
                     "DISCORD_MEMBERS_INTENT" if self._settings.members_intent else "DISCORD_TOKEN"
@@ -173,6 +183,20 @@ class DiscordAdapter:
                 ) from exc
             finally:
                 _cancel_ready_delay(client)
+
+    async def _first_connect(self, client: discord.Client) -> None:
+        """Serve the gateway; a first connection that fails is tried again by us.
+
+        discord.py reconnects on its own once a session has run, but when the very
+        first connection fails it trips over the websocket it never had (an
+        AttributeError reading its ``sequence``) and gives up.
+        """
+        try:
+            await self._connect(client)
+        except AttributeError as exc:
+            if getattr(client, "ws", None) is not None or client.is_closed():
+                raise
+            raise _GatewayUnreachable("the first gateway connection failed") from exc
 
     @staticmethod
     async def _connect(client: discord.Client) -> None:
