@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The plugins botloop ships, by name: the suite tests these, never "whatever is in
 # plugins/ today", so a plugin an author adds there cannot turn it red.
-SHIPPED_PLUGINS = ("echo", "gh", "ping", "status", "weather", "wiki")
+SHIPPED_PLUGINS = ("echo", "gh", "greet", "ping", "status", "weather", "wiki")
 
 
 def shipped_plugins_dir(where: Path) -> Path:

@@ -67,3 +67,7 @@ def test_readme_config_example_reads_typed_settings() -> None:
     assert config.units == "imperial"
     assert config.api_key.reveal() == "k-123456789"
     assert "k-123456789" not in repr(config)
+
+
+def test_the_readme_example_is_the_shipped_plugin_in_full() -> None:
+    assert (ROOT / "plugins" / "greet.py").read_text() == example("greet")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -29,13 +30,50 @@ CHANNEL = ChannelRef("console", "console")
 PROMPT = "> "
 
 
-def render(reply: Reply) -> str:
-    """A reply as terminal text: the Markdown as typed, a card as an indented block."""
+def render(reply: Reply, *, styled: bool = False) -> str:
+    """A reply as terminal text, a card as an indented block: the Markdown subset in
+    ANSI bold, italic and colour when ``styled`` (a terminal), else plain text."""
     lines = [reply.text] if reply.text else []
     if reply.card is not None:
         lines += render_card(reply.card)
     # One user at a terminal: ephemeral changes nothing here.
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines), styled=styled)
+
+
+_FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:```|$)", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_STYLES = {"bold": ("\x1b[1m", "\x1b[22m"), "italic": ("\x1b[3m", "\x1b[23m")}
+_STYLES |= {"code": ("\x1b[36m", "\x1b[39m")}
+
+
+def terminal_text(markdown: str, *, styled: bool) -> str:
+    """The Markdown subset for a terminal: code blocks lose their fences, links show
+    their URL, and bold, italic and code become ANSI styles (or plain text)."""
+    parts = _FENCE.split(markdown)  # odd items: the insides of code blocks, kept as typed
+    out = [part.rstrip("\n") if i % 2 else _inline(part, styled) for i, part in enumerate(parts)]
+    return "".join(out)
+
+
+def _inline(text: str, styled: bool) -> str:
+    pieces = _CODE.split(text)  # odd items: inline code, never restyled inside
+    return "".join(
+        _wrap("code", piece, styled) if i % 2 else _prose(piece, styled)
+        for i, piece in enumerate(pieces)
+    )
+
+
+def _prose(text: str, styled: bool) -> str:
+    text = _LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", text)
+    text = _BOLD.sub(lambda m: _wrap("bold", m.group(1), styled), text)
+    return _ITALIC.sub(lambda m: _wrap("italic", m.group(1), styled), text)
+
+
+def _wrap(kind: str, text: str, styled: bool) -> str:
+    on, off = _STYLES[kind] if styled else ("", "")
+    return f"{on}{text}{off}"
 
 
 def render_card(card: Card) -> list[str]:
@@ -70,6 +108,8 @@ class ConsoleAdapter:
         self._stdin = stdin if stdin is not None else sys.stdin.buffer
         self._out = stdout if stdout is not None else sys.stdout
         self._interactive = self._stdin.isatty() if interactive is None else interactive
+        # Styles on a terminal only, and never when the user asks for none (no-color.org).
+        self._styled = self._interactive and self._out.isatty() and not os.environ.get("NO_COLOR")
         self._bot_name = bot_name
         self._user = User(id="console", name=os.environ.get("USER", "you"))
         self._ids = itertools.count(1)
@@ -155,7 +195,7 @@ class ConsoleAdapter:
     async def send(
         self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
     ) -> MessageRef:
-        text = render(reply)
+        text = render(reply, styled=self._styled)
         if self._interactive:
             # Start at column 0 (the prompt may be showing), then show the prompt again.
             self._write(f"\r{self._bot_name}: {text}")

@@ -68,7 +68,7 @@ def manifest(
     doc: dict[str, Any] = {
         "display_information": {
             "name": name[:35],
-            "description": (description or f"{name}, a botloop chat bot")[:140],
+            "description": (description or _described(name))[:140],
         },
         "features": {
             "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
@@ -79,6 +79,10 @@ def manifest(
         "settings": settings,
     }
     return "\n".join(_yaml(doc, 0)) + "\n"
+
+
+def _described(name: str) -> str:
+    return "A chat bot built with botloop" if name == "botloop" else f"{name}: a botloop chat bot"
 
 
 def _command(info: CommandInfo, endpoint: str | None) -> dict[str, Any]:
