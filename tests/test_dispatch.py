@@ -764,3 +764,33 @@ async def test_an_unknown_command_is_quoted_short_and_help_says_the_same() -> No
             == "I don't know `hii`. Did you mean `!hi`? Try `!help`."
         )
         assert await bot.ask("!help hii") == "I don't know `hii`. Did you mean `!hi`? Try `!help`."
+
+
+async def test_a_handler_that_swallows_its_deadline_and_runs_on_is_reported_at_the_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plugin = Plugin("stubborn")
+    finished = asyncio.Event()
+
+    @plugin.command(timeout=0.1)
+    async def stubborn(ctx: Context) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(10)
+        await asyncio.sleep(1.5)  # long after its deadline
+        await ctx.reply("late result")
+        finished.set()
+
+    async with running(plugin) as (adapter, _):
+        started = time.monotonic()
+        adapter.say("!stubborn")
+        first = await adapter.wait_for(1)
+        told_after = time.monotonic() - started
+        assert not finished.is_set()  # told while the handler still runs
+        await adapter.wait_for(2)
+    assert [s.text for s in adapter.sent] == [
+        "Sorry, `!stubborn` took too long and was stopped.",
+        "late result",
+    ]  # and no second apology when it ends
+    assert first[0].text.startswith("Sorry") and told_after < 1.5
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert messages.count("!stubborn ignored its cancellation at the deadline") == 1

@@ -28,6 +28,10 @@ from bot.plugin.wiring import Services
 
 log = logging.getLogger("bot.dispatch")
 
+# Seconds after its deadline's cancel a handler may take to unwind; one still running
+# then has swallowed the cancel, and the user is told without waiting for it.
+OVERDUE_NOTICE = 0.5
+
 
 class Dispatcher:
     """Owns every handler task: starts them, bounds them, and drains them on shutdown.
@@ -53,7 +57,8 @@ class Dispatcher:
         self._prefix = services.prefix
         self._loop = asyncio.get_running_loop()
         self._gate = Gate(max_concurrency)
-        self._deadlines = Deadlines(self._loop)
+        self._deadlines = Deadlines(self._loop, on_expire=self._expired)
+        self._told: set[asyncio.Task[None]] = set()  # overdue handlers already apologised for
         self._timeout = handler_timeout
         self._ignore_bots = ignore_bots
         self._tasks: set[asyncio.Task[None]] = set()
@@ -155,20 +160,44 @@ class Dispatcher:
         timed_out = False
         try:
             try:
-                self._deadlines.start(task, limit)
+                self._deadlines.start(task, limit, ctx)
                 await call_next(ctx)
             finally:
                 # Before any answer below: the apology is not the handler's to time.
                 timed_out = self._deadlines.stop(task)
-            if timed_out:  # it caught the deadline's cancel and went on
+            if timed_out and task in self._told:  # it swallowed the cancel; already told
+                self._told.discard(task)
+            elif timed_out:  # it caught the deadline's cancel and went on, briefly
                 ctx.log.error("%s ignored its cancellation at the deadline", ctx.route.label)  # type: ignore[union-attr]
                 await self._failed(ctx, None, limit, timed_out=True)
         except asyncio.CancelledError as exc:
             if task.cancelling():  # a shutdown, not the deadline (stop() withdrew that)
+                self._told.discard(task)
                 raise
             await self._failed(ctx, None if timed_out else exc, limit, timed_out)
         except Exception as exc:
             await self._answer_error(ctx, exc, limit, timed_out)
+
+    def _expired(self, task: asyncio.Task[None], ctx: Context) -> None:
+        """The deadline cancelled ``task``: if it is still running a moment later, it
+        caught the cancel and went on, and the user is told now, not when it ends."""
+
+        def check() -> None:
+            if task.done() or not self._deadlines.expired(task):
+                return
+            self._told.add(task)
+            label = ctx.route.label if ctx.route else "?"
+            ctx.log.error("%s ignored its cancellation at the deadline", label)
+            limit = ctx.route.timeout or self._timeout if ctx.route else self._timeout
+            self._spawn(self._failed_now(ctx, limit), f"{label}:overdue")
+
+        self._loop.call_later(OVERDUE_NOTICE, check)
+
+    async def _failed_now(self, ctx: Context, limit: float) -> None:
+        try:
+            await self._failed(ctx, None, limit, timed_out=True)
+        finally:
+            self._tasks.discard(asyncio.current_task())
 
     async def _answer_error(
         self, ctx: Context, exc: Exception, limit: float, timed_out: bool

@@ -11,6 +11,8 @@ import asyncio
 import math
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 # How early the event loop may run a timer (it runs those due within its clock's
 # resolution): a deadline that close to now has passed.
@@ -73,17 +75,27 @@ class Deadlines:
     elsewhere, a shutdown say, which must go on.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_expire: Callable[[asyncio.Task[None], Any], None] | None = None,
+    ) -> None:
+        """``on_expire(task, payload)`` is called for each task the alarm cancels."""
         self._loop = loop
+        self._on_expire = on_expire
         self._due: dict[asyncio.Task[None], float] = {}
+        self._payloads: dict[asyncio.Task[None], Any] = {}
         self._expired: set[asyncio.Task[None]] = set()
         self._alarm: asyncio.TimerHandle | None = None
         self._alarm_at = math.inf
 
-    def start(self, task: asyncio.Task[None], seconds: float) -> None:
-        """Cancel ``task`` if it is still watched ``seconds`` from now."""
+    def start(self, task: asyncio.Task[None], seconds: float, payload: Any = None) -> None:
+        """Cancel ``task`` if it is still watched ``seconds`` from now (and hand
+        ``payload`` to ``on_expire``)."""
         when = self._loop.time() + seconds
         self._due[task] = when
+        if payload is not None:
+            self._payloads[task] = payload
         if when < self._alarm_at:  # only a shorter limit than all the others moves it
             self._set_alarm(when)
 
@@ -93,6 +105,8 @@ class Deadlines:
         The deadline's cancel is then withdrawn (``task.uncancel()``): if the
         task's ``cancelling()`` is still above zero, someone else cancelled it too.
         """
+        if self._payloads:
+            self._payloads.pop(task, None)
         if self._due.pop(task, None) is not None:
             return False
         if task in self._expired:
@@ -100,6 +114,10 @@ class Deadlines:
             task.uncancel()
             return True
         return False
+
+    def expired(self, task: asyncio.Task[None]) -> bool:
+        """Whether ``task`` ran out of time and has not yet been told so by :meth:`stop`."""
+        return task in self._expired
 
     def close(self) -> None:
         """Put the alarm away (nothing left to watch: the dispatcher has drained)."""
@@ -120,5 +138,7 @@ class Deadlines:
             del self._due[task]
             self._expired.add(task)
             task.cancel()
+            if self._on_expire is not None:
+                self._on_expire(task, self._payloads.get(task))
         if self._due:
             self._set_alarm(min(self._due.values()))
