@@ -165,6 +165,11 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         clash = registry.clashes[0]
         raise ConfigError(f"plugin {clash.dropped_from}", clash.conflict)
     asyncio.run(_open_and_close_store(settings))
+    if environ.get("DYNO") and not settings.storage_url.strip():
+        sys.stderr.write(
+            "botloop: warning: DATA_DIR: the SQLite store is on this dyno's disk, which "
+            "Heroku wipes at every restart; set STORAGE_URL to a store that lasts\n"
+        )
     print(f"ok: {plural(len(registry.plugins), 'plugin')}, adapters: {', '.join(names)}")
     return 0
 

@@ -109,3 +109,16 @@ def test_an_env_file_that_does_not_exist_fails(bot_env: dict[str, str], tmp_path
     assert line == (
         f"botloop: configuration error: --env-file: {tmp_path / 'prod.env'} does not exist"
     )
+
+
+def test_sqlite_on_a_dynos_throwaway_disk_is_warned_about(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    bot_env["DYNO"] = "web.1"
+    proc = check(bot_env, tmp_path)
+    assert proc.returncode == 0, proc.stderr  # a warning, not a failure
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "botloop: warning: DATA_DIR: the SQLite store is on this dyno's disk"
+    )
+    bot_env["STORAGE_URL"] = "memory://"
+    assert "warning" not in check(bot_env, tmp_path).stderr

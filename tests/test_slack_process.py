@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from typing import Any
 
 from tests.conftest import ROOT
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, message_event
+from tests.yaml_lite import parse_yaml
 
 
 async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
@@ -116,43 +116,3 @@ def test_slack_manifest_lists_every_command_and_parses(bot_env: dict[str, str]) 
     assert {c["url"] for c in http["features"]["slash_commands"]} == {endpoint}
     by_name = {c["command"]: c for c in http["features"]["slash_commands"]}
     assert by_name["/help"]["usage_hint"] == "[command]"
-
-
-def parse_yaml(text: str) -> dict[str, Any]:
-    """A strict reader for block-style YAML whose scalars are JSON strings or booleans
-    (what the manifest writer emits; PyYAML is not a dependency). Raises on anything else."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    value, rest = _block(lines, 0)
-    assert not rest, f"unparsed lines: {rest[:3]}"
-    assert isinstance(value, dict)
-    return value
-
-
-def _block(lines: list[str], indent: int) -> tuple[Any, list[str]]:
-    if lines[0].startswith(" " * indent + "- "):
-        items: list[Any] = []
-        while lines and lines[0].startswith(" " * indent + "- "):
-            head = " " * (indent + 2) + lines[0][indent + 2 :]
-            if ":" in head and not head.strip().startswith('"'):
-                item, lines = _block([head, *lines[1:]], indent + 2)
-            else:
-                item, lines = _scalar(head.strip()), lines[1:]
-            items.append(item)
-        return items, lines
-    mapping: dict[str, Any] = {}
-    while lines and len(lines[0]) - len(lines[0].lstrip(" ")) == indent:
-        key, sep, tail = lines[0].strip().partition(":")
-        assert sep and key.replace("_", "").isalnum(), f"not a mapping line: {lines[0]!r}"
-        if tail.strip():
-            mapping[key], lines = _scalar(tail.strip()), lines[1:]
-        else:
-            mapping[key], lines = _block(lines[1:], indent + 2)
-    return mapping, lines
-
-
-def _scalar(token: str) -> Any:
-    if token in ("true", "false"):
-        return token == "true"
-    value = json.loads(token)
-    assert isinstance(value, str), token
-    return value
