@@ -28,7 +28,7 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.slack.manifest import manifest
 from bot.config import Settings, load_environ, read_settings, secret_values
 from bot.core import Registry, Runtime
-from bot.core.adapters import build_adapters, choose_adapters
+from bot.core.adapters import build_adapters, choose_adapters, identify_adapters
 from bot.core.assemble import build_registry, plugins_dir
 from bot.errors import ConfigError, PluginError
 from bot.logging import plural, redact, setup_logging
@@ -165,6 +165,9 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         clash = registry.clashes[0]
         raise ConfigError(f"plugin {clash.dropped_from}", clash.conflict)
     asyncio.run(_open_and_close_store(settings))
+    if args.online:
+        for line in asyncio.run(identify_adapters(names, settings, environ)):
+            print(line)
     if environ.get("DYNO") and not settings.storage_url.strip():
         sys.stderr.write(
             "botloop: warning: DATA_DIR: the SQLite store is on this dyno's disk, which "
@@ -172,6 +175,14 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         )
     print(f"ok: {plural(len(registry.plugins), 'plugin')}, adapters: {', '.join(names)}")
     return 0
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask each platform who the bot is (a rejected token: exit 2)",
+    )
 
 
 async def _open_and_close_store(settings: Settings) -> None:
@@ -266,7 +277,9 @@ def _slack_manifest_arguments(parser: argparse.ArgumentParser) -> None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "run": Subcommand("run the bot (the default)", _run),
-    "check": Subcommand("validate settings, plugins and adapters, then exit", _check),
+    "check": Subcommand(
+        "check settings, plugins, the store and adapters, then exit", _check, _check_arguments
+    ),
     "plugins": Subcommand(
         "list the plugins with their commands, listeners and jobs, and any that failed",
         _plugins,

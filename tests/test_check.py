@@ -4,6 +4,7 @@ any working directory."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHIPPED_PLUGINS
+from tests.fakes.discord import BOT_ID, FakeDiscord, make_token
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 
 def check(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,8 +120,59 @@ def test_sqlite_on_a_dynos_throwaway_disk_is_warned_about(
     bot_env["DYNO"] = "web.1"
     proc = check(bot_env, tmp_path)
     assert proc.returncode == 0, proc.stderr  # a warning, not a failure
-    assert proc.stderr.strip().splitlines()[-1].startswith(
-        "botloop: warning: DATA_DIR: the SQLite store is on this dyno's disk"
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith("botloop: warning: DATA_DIR: the SQLite store is on this dyno's disk")
     )
     bot_env["STORAGE_URL"] = "memory://"
     assert "warning" not in check(bot_env, tmp_path).stderr
+
+
+async def check_async(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
+    """``bot check`` without blocking the loop the fakes run on."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check", *args, cwd=cwd, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_check_online_asks_discord_and_slack_who_the_bot_is(
+    bot_env: dict[str, str], tmp_path: Path, fake: FakeDiscord
+) -> None:
+    async with FakeSlack() as slack:
+        bot_env |= fake.environ() | {
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+        }  # fmt: skip
+        code, out, err = await check_async(bot_env, tmp_path, "--online")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0] == f"discord: as botloop (id {BOT_ID})"
+    assert lines[1].startswith("slack: as botloop (id ")
+    assert lines[2] == f"ok: {len(SHIPPED_PLUGINS) + 1} plugins, adapters: discord, slack"
+    assert fake.token not in out + err and BOT_TOKEN not in out + err
+
+
+@pytest.mark.parametrize("platform", ["discord", "slack"])
+async def test_check_online_reports_a_rejected_token_in_one_line(
+    bot_env: dict[str, str], tmp_path: Path, fake: FakeDiscord, platform: str
+) -> None:
+    async with FakeSlack() as slack:
+        if platform == "discord":
+            bot_env |= fake.environ(DISCORD_TOKEN=make_token(123456789))
+            line = "DISCORD_TOKEN: rejected by Discord (401 Unauthorized)"
+        else:
+            bot_env |= {"SLACK_BOT_TOKEN": "xoxb-0000-not-the-bot", "SLACK_APP_TOKEN": APP_TOKEN}
+            bot_env["SLACK_API_URL"] = slack.api_url
+            line = "SLACK_BOT_TOKEN: rejected by Slack (invalid_auth)"
+        offline, _, _ = await check_async(bot_env, tmp_path)
+        code, _, err = await check_async(bot_env, tmp_path, "--online")
+    assert offline == 0  # the token is well formed: only the platform can say no
+    assert code == 2
+    assert err.strip().splitlines()[-1] == f"botloop: configuration error: {line}"
+    assert "Traceback" not in err

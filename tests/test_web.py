@@ -249,3 +249,40 @@ async def test_a_rejected_token_is_not_tried_again(fake: FakeDiscord) -> None:
     with pytest.raises(ConfigError, match="rejected by Discord"):
         await asyncio.wait_for(runtime.run(), 20)
     assert len(fake.requests_to("GET", "/users/@me")) == 1
+
+
+async def test_metrics_count_events_outcomes_and_durations_per_route() -> None:
+    plugin = Plugin("m")
+
+    @plugin.command
+    async def ok(ctx: Context) -> None:
+        await ctx.reply("fine")
+
+    @plugin.command
+    async def bad(ctx: Context) -> None:
+        raise RuntimeError("no")
+
+    web = WebSettings(host="127.0.0.1", port=0)
+    async with Harness(plugin, hooks(), web=web) as bot:
+        await bot.say("!ok")
+        await bot.say("!ok")
+        await bot.say("!bad")
+        await bot.say("!ok extra")  # a usage line: refused
+        await bot.request("POST", "/hooks/hooks/echo", json={})
+        assert bot.runtime.web is not None
+        status, text = await get(bot.runtime.web.port, "/metrics")
+    assert status == 200
+    lines = text.splitlines()
+    assert 'botloop_events_total{platform="test",kind="message"} 4' in lines
+    assert 'botloop_events_total{platform="test",kind="bot_ready"} 1' in lines
+    for labels, count in [
+        ('plugin="m",route="!ok",outcome="ok"', 2),
+        ('plugin="m",route="!bad",outcome="error"', 1),
+        ('plugin="m",route="!ok",outcome="refused"', 1),
+        ('plugin="hooks",route="hooks.echo",outcome="ok"', 1),
+    ]:
+        assert f"botloop_handler_runs_total{{{labels}}} {count}" in lines
+    assert 'botloop_handler_seconds_count{plugin="m",route="!ok"} 3' in lines
+    assert 'botloop_handler_seconds_bucket{plugin="m",route="!ok",le="+Inf"} 3' in lines
+    assert 'botloop_adapter_ready{platform="test"} 1' in lines
+    assert "# TYPE botloop_handler_seconds histogram" in lines

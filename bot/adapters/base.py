@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 
@@ -75,4 +75,14 @@ class AdapterFactory(Protocol):
 
     def build(self, args: BuildArgs) -> Adapter:
         """The adapter, its settings read and checked (ConfigError naming the variable)."""
+        ...
+
+
+@runtime_checkable
+class Identifies(Protocol):
+    """A factory that can ask its platform who the bot is (``bot check --online``)."""
+
+    async def identify(self, args: BuildArgs, http: aiohttp.ClientSession) -> str:
+        """``"discord: as botloop (id 123)"``; ConfigError when the platform rejects the
+        credentials, AdapterError when it cannot be reached."""
         ...

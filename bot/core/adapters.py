@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 
-from bot.adapters.base import ENTRY_POINT_GROUP, Adapter, AdapterFactory, BuildArgs
+import aiohttp
+
+from bot.adapters.base import ENTRY_POINT_GROUP, Adapter, AdapterFactory, BuildArgs, Identifies
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.model import CommandInfo
@@ -56,3 +58,23 @@ def build_adapters(
     known = adapter_factories()
     args = BuildArgs(settings, environ, commands)
     return [_load(known[name]).build(args) for name in names]
+
+
+async def identify_adapters(
+    names: Sequence[str], settings: Settings, environ: Mapping[str, str]
+) -> list[str]:
+    """Ask each named platform who the bot is (``bot check --online``): one line each.
+
+    A rejected credential raises ConfigError naming it; an adapter whose factory
+    cannot ask (the console) is skipped.
+    """
+    known = adapter_factories()
+    args = BuildArgs(settings, environ, ())
+    lines = []
+    timeout = aiohttp.ClientTimeout(total=settings.http_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        for name in names:
+            factory = _load(known[name])
+            if isinstance(factory, Identifies):
+                lines.append(await factory.identify(args, http))
+    return lines

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.builtins import unknown_command
 from bot.core.limits import Deadlines, Gate
+from bot.core.metrics import Metrics
 from bot.core.pipeline import answer, compose
 from bot.core.registry import Registry
 from bot.core.routes import Chain, Route
@@ -49,6 +50,7 @@ class Dispatcher:
         handler_timeout: float = 60.0,
         ignore_bots: bool = True,
         debug: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
         self._commands = registry.commands
         self._patterns = registry.patterns
@@ -65,12 +67,15 @@ class Dispatcher:
         self._ids = itertools.count(1)
         self._open = True
         shared = registry.middlewares()
+        measure = metrics.stage if metrics is not None else None
         for route in registry.routes():
             if route.kind == "webhook":
                 continue  # the web server runs those, with a boundary of its own
             route.name_with(self._prefix)
             own = registry.middlewares(route.plugin)
-            route.chain = compose(route, self.boundary, shared=shared, own=own, debug=debug)
+            route.chain = compose(
+                route, self.boundary, shared=shared, own=own, debug=debug, measure=measure
+            )
 
     def submit(self, event: Event, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
         """Match ``event`` and start one task per matching route; the tasks started."""
@@ -257,6 +262,11 @@ class Dispatcher:
         """Wait until no handler is running (the test harness's "settled")."""
         while running := self._running():
             await asyncio.wait(running)
+
+    @property
+    def in_flight(self) -> int:
+        """How many handler runs are going on now."""
+        return len(self._tasks)
 
     def close(self) -> None:
         """Stop taking new events; tasks already started go on."""

@@ -1,7 +1,7 @@
 """The pipeline every route runs through, composed once per route at startup::
 
-    boundary → [timing] → [middleware for all…] → [checks] → [parse] → [cooldown]
-             → [the plugin's own middleware…] → route.call
+    boundary → [metrics] → [timing] → [middleware for all…] → [checks] → [parse]
+             → [cooldown] → [the plugin's own middleware…] → route.call
 
 A stage is ``stage(ctx, call_next)`` returning an awaitable; bracketed stages are
 left out of a route that does not need them, so ``!ping`` costs the boundary and
@@ -36,14 +36,17 @@ def compose(
     shared: Sequence[Stage] = (),
     own: Sequence[Stage] = (),
     debug: bool = False,
+    measure: Callable[[Route], Stage] | None = None,
 ) -> Chain:
     """``route``'s chain: ``boundary`` outermost, ``route.call`` innermost.
 
     ``shared``: scope="all" middlewares, in plugin load order; ``own``: the
-    route's plugin's middlewares, in the order they were declared.
+    route's plugin's middlewares, in the order they were declared; ``measure``:
+    makes the route's metrics stage (when ``/metrics`` is served).
     """
+    named = stages(route, boundary, shared=shared, own=own, debug=debug, measure=measure)
     chain: Chain = route.call
-    for _, stage in reversed(stages(route, boundary, shared=shared, own=own, debug=debug)):
+    for _, stage in reversed(named):
         chain = _link(stage, chain)
     return chain
 
@@ -55,9 +58,12 @@ def stages(
     shared: Sequence[Stage] = (),
     own: Sequence[Stage] = (),
     debug: bool = False,
+    measure: Callable[[Route], Stage] | None = None,
 ) -> list[tuple[str, Stage]]:
     """The named stages of ``route``'s chain, outermost first."""
     named: list[tuple[str, Stage]] = [("boundary", boundary)]
+    if measure is not None:
+        named.append(("metrics", measure(route)))
     if debug:
         named.append(("timing", timing(route)))
     named += [(f"middleware {_name(mw)}", mw) for mw in shared]

@@ -26,6 +26,7 @@ from bot.adapters.base import Adapter, Host
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.lifespan import job_runner, set_up, tear_down
+from bot.core.metrics import Metrics
 from bot.core.registry import Registry
 from bot.core.scheduler import Scheduler
 from bot.core.webhooks import mount_webhooks
@@ -65,6 +66,7 @@ class Runtime:
         self.web_settings = web or WebSettings()
         self.routes = WebRoutes()
         self.web: WebServer | None = None
+        self.metrics: Metrics | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self._started = False
@@ -106,6 +108,9 @@ class Runtime:
         try:
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
+            port = self._collect_routes(platform_http)
+            # /metrics is served with the rest; a bot that serves nothing counts nothing.
+            self.metrics = Metrics() if port is not None else None
             self.dispatcher = Dispatcher(
                 self.registry,
                 services,
@@ -113,8 +118,14 @@ class Runtime:
                 handler_timeout=s.handler_timeout,
                 ignore_bots=s.ignore_bots,
                 debug=s.debug,
+                metrics=self.metrics,
             )
-            await self._serve_web(platform_http, services)
+            mount_webhooks(
+                self.registry, services, self.routes, timeout=s.handler_timeout,
+                debug=s.debug, metrics=self.metrics,
+            )  # fmt: skip
+            if port is not None:
+                await self._serve_web(port)
             scheduler = self.scheduler = Scheduler(
                 job_runner(self.registry, services, s.handler_timeout)
             )
@@ -176,28 +187,34 @@ class Runtime:
             mounts=self.registry.mounts,
         )
 
-    async def _serve_web(self, http: aiohttp.ClientSession, services: Services) -> None:
-        """Collect the web routes (plugin webhooks, adapters'), then listen if a port
-        is set or something is served; a port in use is a ConfigError naming it."""
-        s, web = self.settings, self.web_settings
-        mount_webhooks(
-            self.registry, services, self.routes, timeout=s.handler_timeout, debug=s.debug
-        )
+    def _collect_routes(self, http: aiohttp.ClientSession) -> int | None:
+        """Lend the adapters the platforms' session and the web routes; the port the
+        web server will listen on, or None when nothing needs one."""
         for adapter in self.adapters:
             adapter.attach(Host(http, self.routes))
-        port = web.listen_port(needed=bool(self.routes.routes))
-        if port is None:
-            return
+        needed = bool(self.routes.routes or self.registry.webhooks)
+        return self.web_settings.listen_port(needed=needed)
+
+    async def _serve_web(self, port: int) -> None:
+        """Listen on ``port``; a port in use is a ConfigError naming its setting."""
         from bot.web.server import WebServer  # aiohttp.web: only for a bot that serves
 
+        web = self.web_settings
         self.web = WebServer(
-            web.host, port, self.routes, readiness=self.readiness, max_body=web.max_body
-        )
+            web.host, port, self.routes, readiness=self.readiness, max_body=web.max_body,
+            metrics=self._metrics_text,
+        )  # fmt: skip
         try:
             await self.web.start()
         except OSError as exc:
             self.web = None
             raise ConfigError(web.port_variable, str(exc)) from None
+
+    def _metrics_text(self) -> str:
+        assert self.metrics is not None
+        assert self.dispatcher is not None
+        ready = {a.platform: a.is_ready for a in self.adapters}
+        return self.metrics.render(self.dispatcher.in_flight, ready)
 
     def readiness(self) -> dict[str, str]:
         """What keeps the bot from being ready, by name; empty when it is (``/readyz``)."""
@@ -228,12 +245,17 @@ class Runtime:
         """Run one adapter; its failure is logged and does not stop the others."""
         assert self.dispatcher is not None
         submit = self.dispatcher.submit
+        events = self.metrics.events if self.metrics is not None else None
 
         def sink(event: Event) -> tuple[asyncio.Task[None], ...]:
             return submit(event, adapter)
 
+        def counted(event: Event) -> tuple[asyncio.Task[None], ...]:
+            events[(event.platform, event.kind)] += 1  # type: ignore[index]
+            return submit(event, adapter)
+
         try:
-            await adapter.run(sink)
+            await adapter.run(sink if events is None else counted)
         except asyncio.CancelledError:
             raise
         except ConfigError as exc:

@@ -12,6 +12,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.core.metrics import Metrics
 from bot.core.pipeline import compose
 from bot.core.registry import Registry
 from bot.core.routes import Chain, WebhookRoute
@@ -30,14 +31,21 @@ _ids = itertools.count(1)
 
 
 def mount_webhooks(
-    registry: Registry, services: Services, routes: WebRoutes, *, timeout: float, debug: bool
+    registry: Registry,
+    services: Services,
+    routes: WebRoutes,
+    *,
+    timeout: float,
+    debug: bool,
+    metrics: Metrics | None = None,
 ) -> None:
     """Compose every webhook route's chain and add it to ``routes``."""
     shared = registry.middlewares()
+    measure = metrics.stage if metrics is not None else None
     for route in registry.webhooks.values():
         boundary = _boundary(route.timeout or timeout)
         own = registry.middlewares(route.plugin)
-        route.chain = compose(route, boundary, shared=shared, own=own, debug=debug)
+        route.chain = compose(route, boundary, shared=shared, own=own, debug=debug, measure=measure)
         for method in route.methods:
             routes.add_route(method, route.path, _handler(route, services))
 

@@ -34,7 +34,8 @@ class Harness:
     the replies sent meanwhile. ``settings`` override framework settings by field
     name (``prefix="?"``, ``admins="test:u1"``). Plugins may reach private
     addresses here (the fakes live on 127.0.0.1); ``http_allow_private=False``
-    tests the guard the bot applies in production.
+    tests the guard the bot applies in production. ``web``: where the web server
+    listens (by default a free loopback port, when a plugin has a webhook).
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class Harness:
         env: Mapping[str, str] | None = None,
         platform: str = "test",
         user: User | None = None,
+        web: WebSettings | None = None,
         **settings: Any,
     ) -> None:
         self.adapter = MemoryAdapter(platform)
@@ -63,7 +65,7 @@ class Harness:
             [self.adapter],
             store=self.store,
             # Webhooks are served on a free port of the loopback only (see request).
-            web=WebSettings(host="127.0.0.1", port=0) if self.registry.webhooks else None,
+            web=web or (WebSettings(host="127.0.0.1", port=0) if self.registry.webhooks else None),
         )
         self._task: asyncio.Task[int] | None = None
 
@@ -185,7 +187,7 @@ class Harness:
         """Call a plugin webhook over loopback HTTP (``path`` as declared, under
         ``/hooks/<plugin>``): its status and body text, once the handler finished."""
         if self.runtime.web is None:
-            raise PluginError("no webhook is served: the harness has no plugin with one")
+            raise PluginError("no web server runs: give a plugin a webhook, or pass web=")
         url = f"http://127.0.0.1:{self.runtime.web.port}{path}"
         data = io.BytesIO(body.encode() if isinstance(body, str) else body)
         async with (

@@ -27,7 +27,7 @@ class WebServer:
 
     ``readiness`` answers ``GET /readyz``: 200 when it names nothing, else 503 with
     a JSON body saying what is not ready and why. ``max_body``: larger request
-    bodies are refused with 413.
+    bodies are refused with 413. ``metrics`` renders ``GET /metrics`` (Prometheus text).
     """
 
     def __init__(
@@ -38,6 +38,7 @@ class WebServer:
         *,
         readiness: Readiness = dict,
         max_body: int = 1 << 20,
+        metrics: Callable[[], str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -46,6 +47,9 @@ class WebServer:
         self._app = web.Application(client_max_size=max_body)
         self._app.router.add_get("/healthz", _healthz)
         self._app.router.add_get("/readyz", self._readyz)
+        self._metrics = metrics
+        if metrics is not None:
+            self._app.router.add_get("/metrics", self._metrics_page)
         self._runner: web.AppRunner | None = None
 
     async def _readyz(self, request: web.Request) -> web.Response:
@@ -53,6 +57,10 @@ class WebServer:
         if waiting:
             return web.json_response({"ready": False, "waiting": waiting}, status=503)
         return web.json_response({"ready": True})
+
+    async def _metrics_page(self, request: web.Request) -> web.Response:
+        assert self._metrics is not None
+        return web.Response(text=self._metrics(), content_type="text/plain", charset="utf-8")
 
     async def start(self) -> None:
         """Bind and listen, then log the address actually bound. OSError if it cannot."""
