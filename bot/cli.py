@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str
 
 def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
     """Everything that can be checked offline; the first problem is one line, exit 2."""
-    read_settings(WebSettings, environ)
+    _check_port_free(read_settings(WebSettings, environ))
     registry, names, _ = _prepare(args, settings, environ, check=True)
     if registry.failures:
         failure = registry.failures[0]
@@ -175,6 +176,20 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         )
     print(f"ok: {plural(len(registry.plugins), 'plugin')}, adapters: {', '.join(names)}")
     return 0
+
+
+def _check_port_free(web: WebSettings) -> None:
+    """The web port, when one is set, must be free to listen on."""
+    port = web.listen_port(needed=False)
+    if not port:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in web.host else socket.AF_INET) as probe:
+        try:
+            probe.bind((web.host, port))
+        except OSError as exc:
+            raise ConfigError(
+                web.port_variable, f"cannot listen on {web.host}:{port}: {exc.strerror}"
+            ) from None
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:

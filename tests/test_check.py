@@ -176,3 +176,15 @@ async def test_check_online_reports_a_rejected_token_in_one_line(
     assert code == 2
     assert err.strip().splitlines()[-1] == f"botloop: configuration error: {line}"
     assert "Traceback" not in err
+
+
+def test_a_web_port_in_use_fails_the_check(bot_env: dict[str, str], tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot_env |= {"PORT": str(port), "BOT_HOST": "127.0.0.1"}
+        line = one_line(check(bot_env, tmp_path))
+    assert line.startswith(f"botloop: configuration error: PORT: cannot listen on 127.0.0.1:{port}")
