@@ -88,6 +88,11 @@ class Dispatcher:
             return ()
         if event.invocation is not None:
             return (self._submit_invocation(event, outlet, event.invocation),)
+        return self._submit_text(event, outlet)
+
+    def _submit_text(self, event: Message, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
+        """A typed message: the command it names (after the prefix, a mention, or in a
+        DM) and every pattern it matches; a command nobody has gets an answer."""
         text = event.text
         if text.startswith(self._prefix):
             body: str | None = text[len(self._prefix) :]
