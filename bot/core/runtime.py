@@ -1,10 +1,10 @@
 """The Runtime: owns the store, the HTTP session, the adapters, the dispatcher and
 the scheduler, from start to a clean exit.
 
-Start-up: open the store and the session, run the plugins' setup hooks, compose
+Start-up: open the store and the sessions, run the plugins' setup hooks, compose
 the routes, start the web server (when a port is set or something serves a
-route), then the adapters and the scheduled jobs. Shutdown (SIGINT/SIGTERM, or every adapter
-finished) unwinds in reverse: stop taking events, let in-flight handlers and job
+route), then the adapters and the scheduled jobs. Shutdown (SIGINT/SIGTERM, or
+every adapter finished) unwinds in reverse: stop taking events, let in-flight handlers and job
 runs finish within the grace period and cancel the rest, run the teardown hooks
 (adapters still open, so a goodbye can be posted), close the adapters, the
 session and the store. A second signal skips the grace period.
@@ -108,24 +108,7 @@ class Runtime:
         try:
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
-            port = self._collect_routes(platform_http)
-            # /metrics is served with the rest; a bot that serves nothing counts nothing.
-            self.metrics = Metrics() if port is not None else None
-            self.dispatcher = Dispatcher(
-                self.registry,
-                services,
-                max_concurrency=s.max_concurrency,
-                handler_timeout=s.handler_timeout,
-                ignore_bots=s.ignore_bots,
-                debug=s.debug,
-                metrics=self.metrics,
-            )
-            mount_webhooks(
-                self.registry, services, self.routes, timeout=s.handler_timeout,
-                debug=s.debug, metrics=self.metrics,
-            )  # fmt: skip
-            if port is not None:
-                await self._serve_web(port)
+            await self._wire(services, platform_http)
             scheduler = self.scheduler = Scheduler(
                 job_runner(self.registry, services, s.handler_timeout)
             )
@@ -140,26 +123,9 @@ class Runtime:
             # cost a third as much (about 1 µs a message at 100 in flight).
             gc.freeze()
             self._started = True
-            log.info(
-                "%s ready: %s, %s, %s, adapters: %s",
-                s.name,
-                plural(len(self.registry.plugins), "plugin"),
-                plural(len(list(self.registry.infos())), "command"),
-                plural(len(self.registry.jobs), "job"),
-                ", ".join(a.platform for a in self.adapters),
-            )
+            self._log_ready()
             await self._until_stopped_or_done(pumps)
-            # A signal bounds the wait by the grace period; when the input simply
-            # ended, handlers run to completion (each is bounded by its own timeout).
-            grace = s.shutdown_grace if self._stop.is_set() else None
-            await asyncio.gather(self._drain(grace), scheduler.stop(s.shutdown_grace))
-            await tear_down(self.registry, services, min(s.handler_timeout, 10))
-            ended_well = any(p.done() and not p.cancelled() and p.result() for p in pumps)
-            await self._stop_adapters(pumps)
-            if self._config_error is not None:
-                raise self._config_error
-            failed_all = bool(pumps) and not ended_well and not self._stop.is_set()
-            return 1 if failed_all else 0
+            return await self._wind_down(pumps, scheduler, services)
         finally:
             gc.unfreeze()
             if self.web is not None:
@@ -170,6 +136,56 @@ class Runtime:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             log.info("stopped")
+
+    async def _wire(self, services: Services, platform_http: aiohttp.ClientSession) -> None:
+        """Routes into pipelines, adapters and webhooks onto the web server, which
+        starts listening if anything needs it (then ``/metrics`` is counted too)."""
+        s = self.settings
+        port = self._collect_routes(platform_http)
+        self.metrics = Metrics() if port is not None else None  # nobody to read it else
+        self.dispatcher = Dispatcher(
+            self.registry,
+            services,
+            max_concurrency=s.max_concurrency,
+            handler_timeout=s.handler_timeout,
+            ignore_bots=s.ignore_bots,
+            debug=s.debug,
+            metrics=self.metrics,
+        )
+        mount_webhooks(
+            self.registry, services, self.routes, timeout=s.handler_timeout,
+            debug=s.debug, metrics=self.metrics,
+        )  # fmt: skip
+        if port is not None:
+            await self._serve_web(port)
+
+    def _log_ready(self) -> None:
+        log.info(
+            "%s ready: %s, %s, %s, adapters: %s",
+            self.settings.name,
+            plural(len(self.registry.plugins), "plugin"),
+            plural(len(list(self.registry.infos())), "command"),
+            plural(len(self.registry.jobs), "job"),
+            ", ".join(a.platform for a in self.adapters),
+        )
+
+    async def _wind_down(
+        self, pumps: list[asyncio.Task[bool]], scheduler: Scheduler, services: Services
+    ) -> int:
+        """Drain handlers and job runs, tear the plugins down, stop the adapters; the
+        exit code."""
+        s = self.settings
+        # A signal bounds the wait by the grace period; when the input simply
+        # ended, handlers run to completion (each is bounded by its own timeout).
+        grace = s.shutdown_grace if self._stop.is_set() else None
+        await asyncio.gather(self._drain(grace), scheduler.stop(s.shutdown_grace))
+        await tear_down(self.registry, services, min(s.handler_timeout, 10))
+        ended_well = any(p.done() and not p.cancelled() and p.result() for p in pumps)
+        await self._stop_adapters(pumps)
+        if self._config_error is not None:
+            raise self._config_error
+        failed_all = bool(pumps) and not ended_well and not self._stop.is_set()
+        return 1 if failed_all else 0
 
     def _services(self, http: aiohttp.ClientSession, store: Store) -> Services:
         s = self.settings
