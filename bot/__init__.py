@@ -9,7 +9,15 @@ The names below are the whole public API; ``tests/test_public_api.py`` pins them
 
 from bot._version import __version__
 from bot.config import Secret
-from bot.errors import BotError, ConfigError, FetchError, FetchTimeout, UsageError, UserError
+from bot.errors import (
+    BotError,
+    ConfigError,
+    FetchError,
+    FetchTimeout,
+    LockTaken,
+    UsageError,
+    UserError,
+)
 from bot.http import Result
 from bot.http.guard import refusal as address_refusal
 from bot.model import (
@@ -40,6 +48,7 @@ __all__ = [
     "FetchError",
     "FetchTimeout",
     "Field",
+    "LockTaken",
     "MemberJoined",
     "Message",
     "MessageRef",

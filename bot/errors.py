@@ -3,6 +3,7 @@
     BotError                      root: catch this to catch anything botloop raises
     ├── UserError                 the user asked for something we can't do; shown to them as is
     │   ├── UsageError            arguments did not fit the command's signature
+    │   ├── LockTaken             ctx.store.lock(...) waited in vain: someone else holds it
     │   └── FetchError            an outside API failed (ctx.fetch_json); says which, and how
     │       └── FetchTimeout      ... by not answering in time (also a TimeoutError)
     └── OperationalError          the bot or its setup is at fault; logged, never shown raw
@@ -30,6 +31,13 @@ class UserError(BotError):
 
 class UsageError(UserError):
     """The message's arguments do not fit the command; the reply adds the usage line."""
+
+
+class LockTaken(UserError):
+    """``ctx.store.lock(key, ttl=..., wait=...)`` did not get the lock within ``wait``.
+
+    Uncaught, the user is told the thing is busy; a handler may catch it instead.
+    """
 
 
 class FetchError(UserError):

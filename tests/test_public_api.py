@@ -13,10 +13,11 @@ def test_public_names_are_pinned() -> None:
     assert sorted(bot.__all__) == sorted(
         [
             "BotError", "BotReady", "CallNext", "Card", "ChannelRef", "Check", "ConfigError",
-            "Context", "FetchError", "FetchTimeout", "Field", "MemberJoined", "Message",
-            "MessageRef", "Plugin", "ReactionAdded", "Reply", "Result", "Secret", "UsageError",
-            "User", "UserError", "WebRequest", "WebResponse", "__version__", "address_refusal",
-            "check", "cooldown", "is_admin", "is_direct", "requires", "signature_valid",
+            "Context", "FetchError", "FetchTimeout", "Field", "LockTaken", "MemberJoined",
+            "Message", "MessageRef", "Plugin", "ReactionAdded", "Reply", "Result", "Secret",
+            "UsageError", "User", "UserError", "WebRequest", "WebResponse", "__version__",
+            "address_refusal", "check", "cooldown", "is_admin", "is_direct", "requires",
+            "signature_valid",
         ]
     )  # fmt: skip
     for name in bot.__all__:

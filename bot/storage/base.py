@@ -8,10 +8,16 @@ key as a string) and a returned value is a fresh copy the caller may mutate.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-from collections.abc import Callable
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
+
+from bot.errors import LockTaken
+from bot.storage.broker import Subscription
 
 Clock = Callable[[], float]
 """Seconds since the epoch; ``time.time`` in production, a settable fake in tests."""
@@ -45,6 +51,25 @@ class Store(Protocol):
 
     async def keys(self, namespace: str, prefix: str = "") -> list[str]:
         """The live keys of ``namespace`` starting with ``prefix``, sorted."""
+
+    async def incr(self, namespace: str, key: str, by: int = 1, *, ttl: float | None = None) -> int:
+        """Add ``by`` to the whole number at ``key`` (missing or expired: 0) and return
+        the sum, atomically, also across processes sharing the store. ``ttl`` applies
+        when the key is created, so a window starts at its first count. A value that
+        is not a whole number raises TypeError and is left alone."""
+
+    async def claim(self, namespace: str, key: str, value: Any = True, *, ttl: float) -> bool:
+        """Set ``key`` to ``value`` for ``ttl`` seconds only if it is missing or expired:
+        True for exactly one of any number of concurrent callers."""
+
+    async def release(self, namespace: str, key: str, value: Any) -> bool:
+        """Delete ``key`` only while it still holds ``value`` (a lock's token): True if so."""
+
+    async def publish(self, channel: str, data: Any) -> int:
+        """Send ``data`` (JSON) to the channel's subscribers; how many received it."""
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """``async with store.subscribe(ch) as messages: async for data in messages:``."""
 
     async def close(self) -> None:
         """Release the backend; idempotent. Any later call raises RuntimeError."""
@@ -88,6 +113,46 @@ class KeyValue:
     async def keys(self, prefix: str = "") -> list[str]:
         """This plugin's live keys starting with ``prefix``, sorted."""
         return await self._store.keys(self._namespace, prefix)
+
+    async def incr(self, key: str, by: int = 1, *, ttl: float | None = None) -> int:
+        """Add ``by`` to the count at ``key`` and return it, never losing an increment
+        to a concurrent one (other tasks, other processes on a shared store)."""
+        return await self._store.incr(self._namespace, key, by, ttl=ttl)
+
+    async def claim(self, key: str, *, ttl: float) -> bool:
+        """True for exactly one caller until ``key`` expires (handle something once)."""
+        return await self._store.claim(self._namespace, key, ttl=ttl)
+
+    @asynccontextmanager
+    async def lock(self, key: str, *, ttl: float, wait: float | None = None) -> AsyncIterator[None]:
+        """Hold ``key`` while the block runs: ``async with ctx.store.lock("sync", ttl=60):``.
+
+        ``wait``: seconds to wait for it (None: as long as it takes; 0: not at all),
+        then :class:`LockTaken`. It is released on exit, and expires after ``ttl`` if
+        its holder dies, so a crashed process never holds it for good.
+        """
+        name = f"\x00lock:{key}"
+        token = secrets.token_hex(8)
+        loop = asyncio.get_running_loop()
+        deadline = None if wait is None else loop.time() + wait
+        pause = 0.01
+        while not await self._store.claim(self._namespace, name, token, ttl=ttl):
+            if deadline is not None and loop.time() >= deadline:
+                raise LockTaken(f"`{key}` is busy elsewhere; try again in a moment.")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+        try:
+            yield
+        finally:
+            await self._store.release(self._namespace, name, token)
+
+    async def publish(self, channel: str, data: Any) -> int:
+        """Send ``data`` to this plugin's subscribers of ``channel``."""
+        return await self._store.publish(f"{self._namespace}:{channel}", data)
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """This plugin's messages on ``channel``, from now on."""
+        return self._store.subscribe(f"{self._namespace}:{channel}")
 
     def __repr__(self) -> str:
         return f"KeyValue(namespace={self._namespace!r})"

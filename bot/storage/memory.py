@@ -7,10 +7,12 @@ the same errors) from both. Nothing survives the process.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.errors import ConfigError
 from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry, live
+from bot.storage.broker import LocalBroker, Subscription
 
 
 class MemoryStore:
@@ -21,6 +23,7 @@ class MemoryStore:
         self._data: dict[str, dict[str, tuple[str, float | None]]] = {}
         self._closed = False
         self._next_purge = clock() + PURGE_EVERY
+        self._broker = LocalBroker()  # in this process only
 
     async def get(self, namespace: str, key: str, default: Any = None) -> Any:
         entry = self._entry(namespace, key)
@@ -46,6 +49,42 @@ class MemoryStore:
         return sorted(
             k for k, (_, exp) in entries.items() if k.startswith(prefix) and live(exp, now)
         )
+
+    async def incr(self, namespace: str, key: str, by: int = 1, *, ttl: float | None = None) -> int:
+        _check_step(by)
+        entry = self._entry(namespace, key)  # no await until the write: atomic on the loop
+        now = self._clock()
+        if entry is None:
+            total, expires_at = by, expiry(ttl, now)
+        else:
+            current = decode(entry[0])
+            if type(current) is not int:
+                raise TypeError(f"store key {key!r} holds {type(current).__name__}, not a count")
+            total, expires_at = current + by, entry[1]
+        self._data.setdefault(namespace, {})[key] = (str(total), expires_at)
+        return total
+
+    async def claim(self, namespace: str, key: str, value: Any = True, *, ttl: float) -> bool:
+        if self._entry(namespace, key) is not None:
+            return False
+        entry = (encode(key, value), expiry(ttl, self._clock()))
+        self._data.setdefault(namespace, {})[key] = entry
+        return True
+
+    async def release(self, namespace: str, key: str, value: Any) -> bool:
+        entry = self._entry(namespace, key)
+        if entry is None or entry[0] != encode(key, value):
+            return False
+        del self._data[namespace][key]
+        return True
+
+    async def publish(self, channel: str, data: Any) -> int:
+        self._check(channel, "")
+        return self._broker.publish(channel, data)
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        self._check(channel, "")
+        return self._broker.subscribe(channel)
 
     async def close(self) -> None:
         self._closed = True
@@ -87,3 +126,8 @@ async def open_url(url: str, *, variable: str, clock: Clock = time.time) -> Memo
     if url.partition("://")[2]:
         raise ConfigError(variable, f"memory:// takes no path, got {url!r}")
     return MemoryStore(clock=clock)
+
+
+def _check_step(by: int) -> None:
+    if type(by) is not int:
+        raise TypeError(f"store incr takes a whole number, not {type(by).__name__}")

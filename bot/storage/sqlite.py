@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import aiosqlite
 
 from bot.errors import ConfigError
 from bot.storage.base import PURGE_EVERY, Clock, check_call, decode, encode, expiry
+from bot.storage.broker import LocalBroker, Subscription
 
 log = logging.getLogger("bot.storage")
 
@@ -42,6 +44,26 @@ _UPSERT = (
 
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
+# One statement each, so atomic across every connection to the file (other
+# processes included): SQLite runs a statement under its write lock.
+_INCR = """
+INSERT INTO kv (namespace, key, value, expires_at) VALUES (:ns, :key, :first, :expires)
+ON CONFLICT (namespace, key) DO UPDATE SET
+    value = CASE WHEN kv.expires_at IS NULL OR kv.expires_at > :now
+                 THEN CAST(CAST(kv.value AS INTEGER) + :by AS TEXT) ELSE excluded.value END,
+    expires_at = CASE WHEN kv.expires_at IS NULL OR kv.expires_at > :now
+                      THEN kv.expires_at ELSE excluded.expires_at END
+    WHERE json_type(kv.value) = 'integer'
+       OR NOT (kv.expires_at IS NULL OR kv.expires_at > :now)
+RETURNING value
+"""
+_CLAIM = """
+INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+    WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?
+RETURNING 1
+"""
+
 
 class SQLiteStore:
     """A store in one SQLite file: WAL journal, ``synchronous=FULL``, autocommit.
@@ -63,6 +85,7 @@ class SQLiteStore:
         self._clock = clock
         self._closed = False
         self._next_purge = clock() + PURGE_EVERY
+        self._broker = LocalBroker()  # in this process only: SQLite carries no messages
 
     @classmethod
     async def open(
@@ -116,6 +139,40 @@ class SQLiteStore:
             (namespace, key),
         )
         return any(exp is None or exp > now for (exp,) in rows)
+
+    async def incr(self, namespace: str, key: str, by: int = 1, *, ttl: float | None = None) -> int:
+        self._check(namespace, key)
+        if type(by) is not int:
+            raise TypeError(f"store incr takes a whole number, not {type(by).__name__}")
+        now = self._clock()
+        params = {"ns": namespace, "key": key, "first": str(by), "by": by, "now": now}
+        rows = await self._conn.execute_fetchall(_INCR, params | {"expires": expiry(ttl, now)})
+        if not rows:  # the WHERE kept a live value that is not a whole number
+            raise TypeError(f"store key {key!r} does not hold a count")
+        return int(next(iter(rows))[0])
+
+    async def claim(self, namespace: str, key: str, value: Any = True, *, ttl: float) -> bool:
+        self._check(namespace, key)
+        now = self._clock()
+        text, expires_at = encode(key, value), expiry(ttl, now)
+        rows = await self._conn.execute_fetchall(_CLAIM, (namespace, key, text, expires_at, now))
+        return bool(rows)
+
+    async def release(self, namespace: str, key: str, value: Any) -> bool:
+        self._check(namespace, key)
+        sql = (
+            f"DELETE FROM kv WHERE namespace = ? AND key = ? AND value = ? AND {_LIVE} RETURNING 1"
+        )
+        params = (namespace, key, encode(key, value), self._clock())
+        return bool(await self._conn.execute_fetchall(sql, params))
+
+    async def publish(self, channel: str, data: Any) -> int:
+        self._check(channel, "")
+        return self._broker.publish(channel, data)
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        self._check(channel, "")
+        return self._broker.subscribe(channel)
 
     async def keys(self, namespace: str, prefix: str = "") -> list[str]:
         self._check(namespace, prefix)
