@@ -115,6 +115,7 @@ async def test_a_lock_admits_one_holder_at_a_time(store: Store) -> None:
 
     await asyncio.gather(*(work() for _ in range(8)))
     assert most == 1
+    assert await kv.keys() == []  # locks are not the plugin's keys
     async with kv.lock("job", ttl=10):
         with pytest.raises(LockTaken, match="`job` is busy"):
             async with kv.lock("job", ttl=10, wait=0):
@@ -125,7 +126,7 @@ async def test_a_lock_admits_one_holder_at_a_time(store: Store) -> None:
 
 async def test_a_lock_whose_holder_died_expires(timed: tuple[Store, Clock]) -> None:
     store, clock = timed
-    assert await store.claim("sync", "\x00lock:job", "dead-holder", ttl=30)  # never released
+    assert await store.claim("sync\x00locks", "job", "dead-holder", ttl=30)  # never released
     kv = KeyValue(store, "sync")
     with pytest.raises(LockTaken):
         async with kv.lock("job", ttl=30, wait=0):

@@ -131,12 +131,13 @@ class KeyValue:
         then :class:`LockTaken`. It is released on exit, and expires after ``ttl`` if
         its holder dies, so a crashed process never holds it for good.
         """
-        name = f"\x00lock:{key}"
+        # Locks live in a namespace of their own, so keys() never lists them.
+        namespace = f"{self._namespace}\x00locks"
         token = secrets.token_hex(8)
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + wait
         pause = 0.01
-        while not await self._store.claim(self._namespace, name, token, ttl=ttl):
+        while not await self._store.claim(namespace, key, token, ttl=ttl):
             if deadline is not None and loop.time() >= deadline:
                 raise LockTaken(f"`{key}` is busy elsewhere; try again in a moment.")
             await asyncio.sleep(pause)
@@ -144,7 +145,7 @@ class KeyValue:
         try:
             yield
         finally:
-            await self._store.release(self._namespace, name, token)
+            await self._store.release(namespace, key, token)
 
     async def publish(self, channel: str, data: Any) -> int:
         """Send ``data`` to this plugin's subscribers of ``channel``."""
