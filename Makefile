@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench setup clean services
 
 setup: $(STAMP)
 
@@ -29,7 +29,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The store tests run against a real redis-server on 127.0.0.1 (never skipped):
+# Debian's package, installed once if the machine lacks it.
+services:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server (Debian) for the store tests"; \
+	  apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }
+
+test: lint services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -4,6 +4,7 @@
     ├── UserError                 the user asked for something we can't do; shown to them as is
     │   ├── UsageError            arguments did not fit the command's signature
     │   ├── LockTaken             ctx.store.lock(...) waited in vain: someone else holds it
+    │   ├── StoreUnavailable      the shared store (Redis) did not answer; try again later
     │   └── FetchError            an outside API failed (ctx.fetch_json); says which, and how
     │       └── FetchTimeout      ... by not answering in time (also a TimeoutError)
     └── OperationalError          the bot or its setup is at fault; logged, never shown raw
@@ -38,6 +39,12 @@ class LockTaken(UserError):
 
     Uncaught, the user is told the thing is busy; a handler may catch it instead.
     """
+
+
+class StoreUnavailable(UserError):
+    """The store could not be reached (a Redis outage): the handler that used it
+    stops with this answer, the bot keeps answering what needs no store, and the
+    client reconnects on its own when the server is back."""
 
 
 class FetchError(UserError):

@@ -13,6 +13,7 @@ import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
 from tests.fakes.discord import FakeDiscord
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,3 +81,14 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     """A fake Discord (REST v10 and the gateway) on 127.0.0.1, for the Discord adapter tests."""
     async with FakeDiscord() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the session (tests use key prefixes of their own)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

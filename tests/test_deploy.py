@@ -54,7 +54,7 @@ def test_requirements_install_the_project_with_every_platform_pinned() -> None:
     ]  # fmt: skip
     assert lines[-1] == ".[all]"
     pins = dict(line.split("==") for line in lines[:-1])
-    assert {"aiohttp", "discord.py", "slack_bolt", "slack_sdk", "aiosqlite"} <= set(pins)
+    assert {"aiohttp", "discord.py", "slack_bolt", "slack_sdk", "aiosqlite", "redis"} <= set(pins)
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, check=True
     ).stdout.lower()

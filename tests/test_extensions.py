@@ -74,7 +74,7 @@ from bot.storage import MemoryStore
 OPENED = []
 
 
-async def open_url(url, *, variable, clock):
+async def open_url(url, *, variable, clock, name):
     print(f"kv store opened for {url}", flush=True)
     return MemoryStore(clock=clock)
 """
@@ -149,7 +149,7 @@ def test_a_third_party_adapter_and_store_run_the_bot(site: Path, bot_env: dict[s
             "STORAGE_URL",
             "postgres://db/bot",
             "STORAGE_URL: unsupported storage URL 'postgres://db/bot'; "
-            "known: kv://, memory://, sqlite://",
+            "known: kv://, memory://, redis://, rediss://, sqlite://",
         ),
     ],
 )

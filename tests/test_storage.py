@@ -443,7 +443,6 @@ async def test_open_store_sqlite_relative_and_absolute_paths(in_tmp_path: Path) 
     "url",
     [
         "postgres://db/bot",
-        "redis://localhost",
         "sqlite://",
         "sqlite:///",
         "sqlite://host/bot.db",
@@ -462,7 +461,7 @@ async def test_bad_storage_url_is_a_config_error_naming_the_setting(url: str) ->
     assert message.startswith("STORAGE_URL: ") and "\n" not in message
     assert repr(url) in message
     if not url.startswith(("sqlite:/", "memory://")):
-        assert "known: memory://, sqlite://" in message
+        assert "known: memory://, redis://, rediss://, sqlite://" in message
 
 
 async def test_a_storage_url_error_never_shows_the_password() -> None:

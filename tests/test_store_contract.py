@@ -4,6 +4,7 @@ rely on (incr, claim, release, lock) and publish/subscribe, run against each."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -13,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from bot import LockTaken
-from bot.storage import KeyValue, MemoryStore, SQLiteStore, Store
+from bot.storage import KeyValue, MemoryStore, SQLiteStore, Store, open_store
 from tests.conftest import ROOT
+from tests.redis_server import RedisServer
+
+_prefixes = itertools.count(1)
 
 
 class Clock:
@@ -25,12 +29,16 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+) -> AsyncIterator[Store]:
     if request.param == "memory":
         opened: Store = MemoryStore()
-    else:
+    elif request.param == "sqlite":
         opened = await SQLiteStore.open(tmp_path / "kv.db")
+    else:  # a prefix of its own: the tests share one server
+        opened = await open_store(redis_server.url, name=f"t{next(_prefixes)}")
     try:
         yield opened
     finally:
@@ -141,8 +149,10 @@ async def test_publish_reaches_the_channels_subscribers_only(store: Store) -> No
     assert await mine.publish("news", 1) == 0  # nobody listening yet
     async with mine.subscribe("news") as news, theirs.subscribe("news") as other:
         assert await mine.publish("news", {"n": 2}) == 1
-        assert await news.get() == {"n": 2}
-        assert other._queue.empty()  # another plugin's channel of the same name
+        assert await asyncio.wait_for(news.get(), 5) == {"n": 2}
+        assert await theirs.publish("news", "theirs") == 1
+        # Another plugin's channel of the same name got only its own message.
+        assert await asyncio.wait_for(other.get(), 5) == "theirs"
     assert await mine.publish("news", 3) == 0  # unsubscribed on exit
 
 
@@ -177,3 +187,35 @@ def test_a_sqlite_counter_never_loses_an_increment_across_2_processes(tmp_path: 
             await store.close()
 
     assert asyncio.run(total()) == 200
+
+
+async def test_redis_ttls_windows_and_dead_locks_expire_on_its_own_clock(
+    redis_server: RedisServer,
+) -> None:
+    store = await open_store(redis_server.url, name=f"t{next(_prefixes)}")
+    try:
+        kv = KeyValue(store, "w")
+        assert await kv.incr("n", ttl=0.3) == 1
+        assert await kv.incr("n", ttl=0.3) == 2
+        assert await kv.claim("once", ttl=0.3)
+        assert not await kv.claim("once", ttl=0.3)
+        assert await store.claim("w\x00locks", "job", "dead-holder", ttl=0.3)
+        await asyncio.sleep(0.4)
+        assert await kv.incr("n", ttl=0.3) == 1  # a new window
+        assert await kv.claim("once", ttl=0.3)
+        async with kv.lock("job", ttl=5, wait=0):
+            pass
+    finally:
+        await store.close()
+
+
+async def test_two_bots_on_one_redis_keep_their_keys_apart(redis_server: RedisServer) -> None:
+    first = await open_store(redis_server.url, name="first-bot")
+    second = await open_store(redis_server.url, name="second-bot")
+    try:
+        await KeyValue(first, "notes").set("k", 1)
+        assert await KeyValue(second, "notes").get("k") is None
+        assert await KeyValue(second, "notes").keys() == []
+    finally:
+        await first.close()
+        await second.close()

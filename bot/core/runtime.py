@@ -97,7 +97,11 @@ class Runtime:
         s = self.settings
         loop = asyncio.get_running_loop()
         installed = self._install_signals(loop)
-        store = self.store or await open_store(storage_url(s.storage_url, s.data_dir))
+        store = self.store or await open_store(
+            storage_url(s.storage_url, s.data_dir),
+            variable="STORAGE_URL" if s.storage_url.strip() else "DATA_DIR",
+            name=s.name,
+        )
         # Plugins' requests are guarded against reaching the bot's own network; the
         # platforms' (a Slack API proxy may well be private) are not.
         http = create_session(

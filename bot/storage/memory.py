@@ -121,7 +121,9 @@ class MemoryStore:
         return f"MemoryStore(namespaces={len(self._data)})"
 
 
-async def open_url(url: str, *, variable: str, clock: Clock = time.time) -> MemoryStore:
+async def open_url(
+    url: str, *, variable: str, clock: Clock = time.time, name: str = ""
+) -> MemoryStore:
     """The ``memory`` entry point: ``memory://``, nothing kept after the process ends."""
     if url.partition("://")[2]:
         raise ConfigError(variable, f"memory:// takes no path, got {url!r}")

@@ -235,7 +235,9 @@ async def _pragma(conn: aiosqlite.Connection, pragma: str) -> Any:
     return None if row is None else row[0]
 
 
-async def open_url(url: str, *, variable: str, clock: Clock = time.time) -> SQLiteStore:
+async def open_url(
+    url: str, *, variable: str, clock: Clock = time.time, name: str = ""
+) -> SQLiteStore:
     """The ``sqlite`` entry point: ``sqlite:///relative.db`` or ``sqlite:////abs.db``."""
     # Like SQLAlchemy: sqlite:/// then the path, taken literally (no %-decoding).
     rest = url.partition("://")[2]

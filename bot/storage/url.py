@@ -7,9 +7,12 @@ points; the built-in ones are registered the same way (see pyproject.toml)::
     sqlite:////var/bot.db     an absolute path (the fourth slash starts it)
     memory://                 nothing kept after the process ends
 
+    redis://host:6379/0       Redis, shared by every process (botloop[redis]; rediss:// for TLS)
+
 A third-party store is a package with an entry point ``scheme = "pkg.mod:open"``,
-where ``async def open(url, *, variable, clock) -> Store`` raises ConfigError
-naming ``variable`` when the URL is wrong or the store cannot be opened.
+where ``async def open(url, *, variable, clock, name) -> Store`` raises ConfigError
+naming ``variable`` when the URL is wrong or the store cannot be opened; ``name``
+is the bot's (``BOT_NAME``), for a store shared by several bots to keep them apart.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ DEFAULT_FILE = "botloop.db"
 
 
 class StoreOpener(Protocol):
-    def __call__(self, url: str, *, variable: str, clock: Clock) -> Awaitable[Store]: ...
+    def __call__(self, url: str, *, variable: str, clock: Clock, name: str) -> Awaitable[Store]: ...
 
 
 def storage_url(url: str, data_dir: str) -> str:
@@ -48,7 +51,9 @@ def store_schemes() -> dict[str, metadata.EntryPoint]:
     return {ep.name.lower(): ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
-async def open_store(url: str, *, variable: str = "STORAGE_URL", clock: Clock = time.time) -> Store:
+async def open_store(
+    url: str, *, variable: str = "STORAGE_URL", clock: Clock = time.time, name: str = "botloop"
+) -> Store:
     """Open the store ``url`` names; ConfigError naming ``variable`` if it is wrong or unusable.
 
     Pass ``variable="DATA_DIR"`` when the url came from :func:`storage_url`'s default,
@@ -64,8 +69,8 @@ async def open_store(url: str, *, variable: str = "STORAGE_URL", clock: Clock = 
     entry = schemes.get(scheme.lower())
     if entry is None:
         raise ConfigError(variable, f"unsupported storage URL {shown(url)!r}; known: {known}")
-    opener: StoreOpener = entry.load()
-    return await opener(url, variable=variable, clock=clock)
+    opener: StoreOpener = await asyncio.to_thread(entry.load)  # imports read files too
+    return await opener(url, variable=variable, clock=clock, name=name)
 
 
 def shown(url: str) -> str:
