@@ -4,6 +4,7 @@ use the store (a clear answer), and the bot recovers when Redis returns."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from bot import Context, Plugin
 from tests.helpers import running
 from tests.redis_server import RedisServer
+
+_bots = itertools.count(1)
 
 
 def counter() -> Plugin:
@@ -57,3 +60,36 @@ def test_both_schemes_are_registered(scheme: str) -> None:
 
     names = {ep.name for ep in metadata.entry_points(group="botloop.stores")}
     assert scheme in names
+
+
+async def test_two_bots_on_one_redis_answer_a_message_delivered_to_both_once(
+    redis_server: RedisServer,
+) -> None:
+    """Two runtimes (two dynos) sharing a Redis store get the same delivery, as Slack
+    retries or a rolling Discord deploy hand it to both: one answers."""
+    name = f"dedupe{next(_bots)}"  # a prefix of its own on the shared test server
+    settings = {"storage_url": redis_server.url, "name": name}
+    async with (
+        running(counter(), **settings) as (first, _),
+        running(counter(), **settings) as (second, _),
+    ):
+        for adapter in (first, second):
+            adapter.say("!hello")  # the same platform id ("1") in the same channel
+        await asyncio.sleep(0.3)
+        first.say("!hello")  # id "2" to the first only, then "2" to the second as well
+        second.say("!hello")
+        second.say("!hello")  # id "3": new to both
+        await asyncio.sleep(0.3)
+    assert len(first.sent) + len(second.sent) == 3
+    assert {s.reply_to.id for s in first.sent + second.sent if s.reply_to} == {"1", "2", "3"}
+
+
+async def test_without_a_shared_store_each_bot_answers() -> None:
+    async with (
+        running(counter()) as (first, _),
+        running(counter()) as (second, _),
+    ):
+        first.say("!hello")
+        second.say("!hello")
+        await first.wait_for(1)
+        await second.wait_for(1)

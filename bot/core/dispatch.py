@@ -68,14 +68,17 @@ class Dispatcher:
         self._open = True
         shared = registry.middlewares()
         measure = metrics.stage if metrics is not None else None
+        store = services.store
+        once = store if store is not None and getattr(store, "shared", False) else None
         for route in registry.routes():
             if route.kind == "webhook":
                 continue  # the web server runs those, with a boundary of its own
             route.name_with(self._prefix)
             own = registry.middlewares(route.plugin)
             route.chain = compose(
-                route, self.boundary, shared=shared, own=own, debug=debug, measure=measure
-            )
+                route, self.boundary, shared=shared, own=own, debug=debug, measure=measure,
+                once=once,
+            )  # fmt: skip
 
     def submit(self, event: Event, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
         """Match ``event`` and start one task per matching route; the tasks started."""

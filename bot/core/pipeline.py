@@ -1,7 +1,7 @@
 """The pipeline every route runs through, composed once per route at startup::
 
-    boundary → [metrics] → [timing] → [middleware for all…] → [checks] → [parse]
-             → [cooldown] → [the plugin's own middleware…] → route.call
+    boundary → [once] → [metrics] → [timing] → [middleware for all…] → [checks]
+             → [parse] → [cooldown] → [the plugin's own middleware…] → route.call
 
 A stage is ``stage(ctx, call_next)`` returning an awaitable; bracketed stages are
 left out of a route that does not need them, so ``!ping`` costs the boundary and
@@ -20,9 +20,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot.core.routes import Chain, CommandRoute, Route
-from bot.model import Message, Reply
+from bot.errors import StoreUnavailable
+from bot.model import Event, Message, Reply
 from bot.plugin.context import Context
 from bot.plugin.guards import wait_text
+from bot.storage import Store
 
 log = logging.getLogger("bot.dispatch")
 
@@ -37,6 +39,7 @@ def compose(
     own: Sequence[Stage] = (),
     debug: bool = False,
     measure: Callable[[Route], Stage] | None = None,
+    once: Store | None = None,
 ) -> Chain:
     """``route``'s chain: ``boundary`` outermost, ``route.call`` innermost.
 
@@ -44,7 +47,7 @@ def compose(
     route's plugin's middlewares, in the order they were declared; ``measure``:
     makes the route's metrics stage (when ``/metrics`` is served).
     """
-    named = stages(route, boundary, shared=shared, own=own, debug=debug, measure=measure)
+    named = stages(route, boundary, shared=shared, own=own, debug=debug, measure=measure, once=once)
     chain: Chain = route.call
     for _, stage in reversed(named):
         chain = _link(stage, chain)
@@ -59,9 +62,13 @@ def stages(
     own: Sequence[Stage] = (),
     debug: bool = False,
     measure: Callable[[Route], Stage] | None = None,
+    once: Store | None = None,
 ) -> list[tuple[str, Stage]]:
-    """The named stages of ``route``'s chain, outermost first."""
+    """The named stages of ``route``'s chain, outermost first. ``once``: a store the
+    bot's processes share, where each event is claimed so that only one handles it."""
     named: list[tuple[str, Stage]] = [("boundary", boundary)]
+    if once is not None:
+        named.append(("once", handled_once(route, once)))
     if measure is not None:
         named.append(("metrics", measure(route)))
     if debug:
@@ -83,6 +90,38 @@ def _link(stage: Stage, call_next: Chain) -> Chain:
 
 def _name(func: Callable[..., Any]) -> str:
     return f"{func.__module__.rpartition('.')[2]}.{func.__name__}"
+
+
+SEEN = "\x00seen"  # the store namespace of the claims on events
+SEEN_FOR = 3600.0  # seconds a claim lasts: longer than any platform redelivers
+
+
+def event_key(event: Event | None) -> str | None:
+    """What identifies a delivery across processes: a message's platform, channel and
+    id (a slash command's interaction id); None when the event carries no such id."""
+    if isinstance(event, Message) and event.id:
+        return f"{event.platform}:{event.channel.id}:{event.id}"
+    return None
+
+
+def handled_once(route: Route, store: Store) -> Stage:
+    """Several processes on one shared store: only the one that claims the event
+    runs the route (Slack retries, Socket Mode redeliveries, two Discord connections
+    during a rolling deploy). A store that cannot answer lets it run: an answer twice
+    beats no answer."""
+
+    async def once(ctx: Context, call_next: Chain) -> None:
+        key = event_key(ctx.event)
+        if key is not None:
+            try:
+                if not await store.claim(SEEN, f"{key}:{route.label}", ttl=SEEN_FOR):
+                    log.debug("%s: %s was handled by another process", route.label, key)
+                    return
+            except StoreUnavailable:
+                log.warning("%s: the store did not answer; handling %s here", route.label, key)
+        await call_next(ctx)
+
+    return once
 
 
 def timing(route: Route) -> Stage:

@@ -37,8 +37,12 @@ class Store(Protocol):
         if await store.get("weather", "home", MISSING) is MISSING: ...
 
     ``set`` replaces the value and its TTL (``ttl=None``: no expiry). An expired
-    key is invisible to every method at once and purged later.
+    key is invisible to every method at once and purged later. ``shared``: several
+    bot processes (dynos) may use this store at once, so what one handles the
+    others must not handle again (Redis: yes; memory and SQLite: no).
     """
+
+    shared: bool
 
     async def get(self, namespace: str, key: str, default: Any = None) -> Any:
         """The value of ``key`` in ``namespace``, or ``default`` if missing or expired."""

@@ -18,6 +18,8 @@ from bot.storage.broker import LocalBroker, Subscription
 class MemoryStore:
     """A dict per namespace of ``key -> (json text, expires_at or None)``."""
 
+    shared = False  # one process's, or one machine's
+
     def __init__(self, *, clock: Clock = time.time) -> None:
         self._clock = clock
         self._data: dict[str, dict[str, tuple[str, float | None]]] = {}

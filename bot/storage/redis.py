@@ -66,6 +66,8 @@ class RedisSubscription:
 class RedisStore:
     """The Store protocol on one Redis database; every process sharing it sees one state."""
 
+    shared = True  # every process that runs the bot shares it
+
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix

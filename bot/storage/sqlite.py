@@ -79,6 +79,8 @@ class SQLiteStore:
     and always ``close()``: aiosqlite's worker thread keeps the process alive until then.
     """
 
+    shared = False  # one process's, or one machine's
+
     def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._conn = conn
         self._path = path
