@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from pathlib import Path
 
 import pytest
 
-from bot import Context, Plugin
+from bot import Context, Plugin, cooldown
 from tests.helpers import running
 from tests.redis_server import RedisServer
 
@@ -93,3 +94,28 @@ async def test_without_a_shared_store_each_bot_answers() -> None:
         second.say("!hello")
         await first.wait_for(1)
         await second.wait_for(1)
+
+
+async def test_a_cooldown_counts_across_bots_sharing_redis(redis_server: RedisServer) -> None:
+    plugin = Plugin("limited")
+
+    @plugin.command
+    @cooldown(1, 3600)  # hour windows: a test never straddles two
+    async def deploy(ctx: Context) -> None:
+        await ctx.reply("deploying")
+
+    settings = {"storage_url": redis_server.url, "name": f"cooldown{next(_bots)}"}
+    async with (
+        running(plugin, **settings) as (first, _),
+        running(plugin, **settings) as (second, _),
+    ):
+        first.say("!deploy")  # id "1": runs, and spends the one run of the window
+        await first.wait_for(1)
+        second.say("!other")  # id "1" on the second bot: spends its id, nothing else
+        second.say("!deploy")  # id "2": a new message, on the other process
+        await second.wait_for(1)
+        second.say("!deploy")  # id "3": still refused, but told only once
+        await asyncio.sleep(0.3)
+    assert [s.text for s in first.sent] == ["deploying"]
+    [refusal] = [s.text for s in second.sent]  # the window ends on the hour, for everyone
+    assert re.fullmatch(r"Slow down: try `!deploy` again in \d+ (min|s)\.", refusal)

@@ -79,7 +79,7 @@ def stages(
     if isinstance(route, CommandRoute):
         named.append(("parse", parse(route)))
     if route.cooldown is not None:
-        named.append(("cooldown", cooldown(route)))
+        named.append(("cooldown", shared_cooldown(route, once) if once else cooldown(route)))
     named += [(f"middleware {_name(mw)}", mw) for mw in own]
     return named
 
@@ -186,6 +186,32 @@ def cooldown(route: Route) -> Stage:
         if route.answers and state.first_refusal(key, now, wait):
             return answer(ctx, f"Slow down: try `{route.label}` again {wait_text(wait)}.")
         return _nothing()
+
+    return cooled
+
+
+COOLDOWNS = "\x00cooldowns"  # the store namespace of the shared cooldown windows
+
+
+def shared_cooldown(route: Route, store: Store) -> Stage:
+    """The cooldown counted in the store every process shares: at most ``rate`` runs
+    in each ``per``-second window (windows start at multiples of ``per`` since the
+    epoch, so every process agrees which one it is), told once per window."""
+    state = route.cooldown
+    assert state is not None
+    rate, per = state.spec.rate, state.spec.per
+
+    async def cooled(ctx: Context, call_next: Chain) -> None:
+        assert ctx.event is not None
+        now = time.time()
+        window = int(now // per)
+        key = f"{route.label}:{state.key(ctx.event)}:{window}"
+        if await store.incr(COOLDOWNS, key, ttl=per) <= rate:
+            await call_next(ctx)
+            return
+        wait = (window + 1) * per - now
+        if route.answers and await store.claim(COOLDOWNS, f"{key}:told", ttl=per):
+            await answer(ctx, f"Slow down: try `{route.label}` again {wait_text(wait)}.")
 
     return cooled
 
