@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,28 @@ async def test_a_cooldown_counts_across_bots_sharing_redis(redis_server: RedisSe
     assert [s.text for s in first.sent] == ["deploying"]
     [refusal] = [s.text for s in second.sent]  # the window ends on the hour, for everyone
     assert re.fullmatch(r"Slow down: try `!deploy` again in \d+ (min|s)\.", refusal)
+
+
+async def test_each_scheduled_run_happens_once_across_bots_sharing_redis(
+    redis_server: RedisServer,
+) -> None:
+    """Two processes, one every-0.5 s job: the ticks fall on the same epoch grid in
+    both, and each is run by one of them only."""
+    runs: list[float] = []
+
+    def ticking() -> Plugin:
+        plugin = Plugin("ticker")
+
+        @plugin.every(seconds=0.5)
+        async def tick(ctx: Context) -> None:
+            runs.append(time.time())
+
+        return plugin
+
+    settings = {"storage_url": redis_server.url, "name": f"jobs{next(_bots)}"}
+    async with running(ticking(), **settings), running(ticking(), **settings):
+        await asyncio.sleep(1.8)
+    assert 2 <= len(runs) <= 4, runs
+    gaps = [b - a for a, b in itertools.pairwise(sorted(runs))]
+    assert all(gap > 0.3 for gap in gaps), gaps  # never two runs of one tick
+    assert all(abs(t % 0.5) < 0.2 or abs(t % 0.5) > 0.3 for t in runs)  # on the grid

@@ -10,12 +10,15 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from bot.core.registry import Registry
+from bot.errors import LockTaken
 from bot.logging import event_id
 from bot.plugin.context import Context
 from bot.plugin.schedule import Job
 from bot.plugin.wiring import Mount, Services
+from bot.storage import KeyValue, Store
 
 log = logging.getLogger("bot.lifespan")
 
@@ -67,14 +70,40 @@ async def tear_down(registry: Registry, services: Services, timeout: float) -> N
 def job_runner(
     registry: Registry, services: Services, default_timeout: float
 ) -> Callable[[Job], Awaitable[None]]:
-    """What the scheduler calls for one run of a job: a fresh context, inside a timeout."""
+    """What the scheduler calls for one run of a job: a fresh context, inside a timeout.
+
+    With a shared store, a run holds the job's lock: a run still going in another
+    process makes this one skip, as a run still going here does.
+    """
     mounts = {id(job): mount for job, mount in registry.jobs}
+    store = services.store
+    locks = KeyValue(store, JOBS) if store is not None and store.shared else None
 
     async def run(job: Job) -> None:
         # The scheduler runs each run as its own task, so this id stays with it.
         ctx, eid = _context(mounts[id(job)], services, "job")
         event_id.set(eid)
-        async with asyncio.timeout(job.timeout or default_timeout):
-            await job.func(ctx)
+        limit = job.timeout or default_timeout
+        if locks is None:
+            async with asyncio.timeout(limit):
+                await job.func(ctx)
+            return
+        try:
+            async with locks.lock(job.name, ttl=limit + 30, wait=0), asyncio.timeout(limit):
+                await job.func(ctx)
+        except LockTaken:
+            log.warning("job %s still running in another process; skipped", job.name)
 
     return run
+
+
+JOBS = "\x00jobs"  # the store namespace of the shared schedule's claims and locks
+
+
+def run_claim(store: Store) -> Callable[[Job, datetime], Awaitable[bool]]:
+    """Whether this process takes the run of ``job`` due at ``due``: one process does."""
+
+    async def claim(job: Job, due: datetime) -> bool:
+        return await store.claim(JOBS, f"{job.name}@{due.timestamp():.3f}", ttl=86400)
+
+    return claim

@@ -25,7 +25,7 @@ import aiohttp
 from bot.adapters.base import Adapter, Host
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
-from bot.core.lifespan import job_runner, set_up, tear_down
+from bot.core.lifespan import job_runner, run_claim, set_up, tear_down
 from bot.core.metrics import Metrics
 from bot.core.registry import Registry
 from bot.core.scheduler import Scheduler
@@ -113,8 +113,10 @@ class Runtime:
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
             await self._wire(services, platform_http)
+            shared = store.shared  # several processes: each run happens once among them
             scheduler = self.scheduler = Scheduler(
-                job_runner(self.registry, services, s.handler_timeout)
+                job_runner(self.registry, services, s.handler_timeout),
+                claim=run_claim(store) if shared else None,
             )
             for job, _ in self.registry.jobs:
                 scheduler.add(job)

@@ -51,9 +51,14 @@ class Scheduler:
         run: Callable[[Job], Awaitable[None]],
         *,
         clock: Callable[[], datetime] = utc_now,
+        claim: Callable[[Job, datetime], Awaitable[bool]] | None = None,
     ) -> None:
+        """``claim(job, due)``: with several processes on a shared store, whether this
+        one takes the run due then (True for one of them); ``every`` jobs then run on
+        the grid of multiples of their interval since the epoch, which all agree on."""
         self._run = run
         self._clock = clock
+        self._claim = claim
         self._jobs: dict[str, Job] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}  # the latest run of each job
@@ -125,7 +130,10 @@ class Scheduler:
     async def _loop(self, job: Job, start: datetime) -> None:
         """Sleep until each due time and start the run; forever, until cancelled."""
         try:
-            due = job.trigger.first_after(start)
+            trigger = job.trigger
+            due = (
+                trigger.first_after(start) if self._claim is None else trigger.aligned_after(start)
+            )
             while True:
                 await self._sleep_until(due)
                 self._fire(job, due)
@@ -159,13 +167,19 @@ class Scheduler:
         if previous is not None and not previous.done():
             log.warning("job %s still running; skipped the %s run", job.name, _at(due))
             return None
-        task = asyncio.get_running_loop().create_task(self._guarded(job), name=f"job:{job.name}")
+        task = asyncio.get_running_loop().create_task(
+            self._guarded(job, due), name=f"job:{job.name}"
+        )
         self._runs[job.name] = task
         return task
 
-    async def _guarded(self, job: Job) -> None:
-        """One run; an exception is logged and the schedule goes on."""
+    async def _guarded(self, job: Job, due: datetime) -> None:
+        """One run (if this process claims it); an exception is logged and the
+        schedule goes on."""
         try:
+            if self._claim is not None and not await self._claim(job, due):
+                log.debug("job %s: the %s run is another process's", job.name, _at(due))
+                return
             await self._run(job)
         except Exception as exc:
             log.error("job %s failed: %s: %s", job.name, type(exc).__name__, exc, exc_info=exc)

@@ -69,6 +69,13 @@ class Every:
         _require_aware(start)
         return start + timedelta(seconds=self.seconds if self.first is None else self.first)
 
+    def aligned_after(self, start: datetime) -> datetime:
+        """The first multiple of the interval since the epoch after ``start``: the grid
+        every process sharing a store agrees on (``first`` does not apply there)."""
+        _require_aware(start)
+        ticks = math.floor(start.timestamp() / self.seconds) + 1
+        return datetime.fromtimestamp(ticks * self.seconds, tz=start.tzinfo)
+
     def next_after(self, now: datetime) -> datetime:
         """The run after one due at ``now``: one interval later."""
         _require_aware(now)
@@ -230,6 +237,10 @@ class Cron:
 
     def first_after(self, start: datetime) -> datetime:
         """When the first run is due, for a scheduler started at ``start``."""
+        return self.next_after(start)
+
+    def aligned_after(self, start: datetime) -> datetime:
+        """Cron times are absolute: every process already agrees on them."""
         return self.next_after(start)
 
     def next_after(self, now: datetime) -> datetime:
