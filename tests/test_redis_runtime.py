@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import Context, Plugin, cooldown
+from tests.fakes.discord import FakeDiscord
 from tests.helpers import running
 from tests.redis_server import RedisServer
 
@@ -145,3 +146,32 @@ async def test_each_scheduled_run_happens_once_across_bots_sharing_redis(
     gaps = [b - a for a, b in itertools.pairwise(sorted(runs))]
     assert all(gap > 0.3 for gap in gaps), gaps  # never two runs of one tick
     assert all(abs(t % 0.5) < 0.2 or abs(t % 0.5) > 0.3 for t in runs)  # on the grid
+
+
+async def test_slash_commands_are_synced_by_one_process_of_several(
+    redis_server: RedisServer, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds the sync lock: this one connects and leaves the sync to it."""
+    from bot.storage import open_store
+
+    caplog.set_level("INFO", logger="bot.adapters.discord")
+    from tests.discord_helpers import discord_bot
+
+    name = f"slash{next(_bots)}"
+    other = await open_store(redis_server.url, name=name)
+    try:
+        assert await other.claim("\x00adapters\x00locks", "discord-slash-sync", "x", ttl=60)
+        async with discord_bot(fake, counter(), storage_url=redis_server.url, name=name):
+            await asyncio.sleep(0.3)
+    finally:
+        await other.close()
+    assert not fake.requests_to("GET", r"/applications/\d+/commands")
+    assert not fake.requests_to("PUT", r"/applications/\d+/commands")
+    assert "another process is syncing the slash commands" in caplog.text
+
+
+async def test_alone_the_bot_syncs_its_slash_commands(fake: FakeDiscord) -> None:
+    from tests.discord_helpers import discord_bot
+
+    async with discord_bot(fake, counter()):
+        await fake.wait_requests("PUT", r"/applications/\d+/commands")

@@ -4,7 +4,8 @@ adapter before it runs (:class:`Host`), and how an adapter is found and built
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -19,11 +20,15 @@ ENTRY_POINT_GROUP = "botloop.adapters"
 
 @dataclass(frozen=True, slots=True)
 class Host:
-    """What the runtime lends every adapter: its shared HTTP session, and its web
-    server, where an adapter that is reached over HTTP adds its routes."""
+    """What the runtime lends every adapter: its shared HTTP session, its web server,
+    where an adapter that is reached over HTTP adds its routes, and ``once``: a lock
+    for work only one of several processes sharing a store should do (None when the
+    bot runs alone). ``async with host.once("discord-sync", ttl=120):`` raises
+    :class:`~bot.errors.LockTaken` at once when another process holds it."""
 
     http: aiohttp.ClientSession
     web: WebRoutes
+    once: Callable[[str, float], AbstractAsyncContextManager[None]] | None = None
 
 
 class Adapter(Outlet, Protocol):

@@ -18,6 +18,7 @@ import gc
 import logging
 import signal
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -35,7 +36,7 @@ from bot.http import Fetcher, FetchPolicy, create_session
 from bot.logging import plural
 from bot.model import Event
 from bot.plugin.wiring import Services
-from bot.storage import Store, open_store, storage_url
+from bot.storage import KeyValue, Store, open_store, storage_url
 from bot.web import WebSettings
 from bot.web.routes import WebRoutes
 
@@ -67,6 +68,7 @@ class Runtime:
         self.routes = WebRoutes()
         self.web: WebServer | None = None
         self.metrics: Metrics | None = None
+        self.store_in_use: Store | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self._started = False
@@ -110,6 +112,7 @@ class Runtime:
         )  # fmt: skip
         platform_http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
         try:
+            self.store_in_use = store
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
             await self._wire(services, platform_http)
@@ -212,8 +215,16 @@ class Runtime:
     def _collect_routes(self, http: aiohttp.ClientSession) -> int | None:
         """Lend the adapters the platforms' session and the web routes; the port the
         web server will listen on, or None when nothing needs one."""
+        store = self.store_in_use
+        once = None
+        if store is not None and store.shared:
+            locks = KeyValue(store, "\x00adapters")
+
+            def once(name: str, ttl: float) -> AbstractAsyncContextManager[None]:
+                return locks.lock(name, ttl=ttl, wait=0)
+
         for adapter in self.adapters:
-            adapter.attach(Host(http, self.routes))
+            adapter.attach(Host(http, self.routes, once))
         needed = bool(self.routes.routes or self.registry.webhooks)
         return self.web_settings.listen_port(needed=needed)
 

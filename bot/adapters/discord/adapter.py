@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -24,7 +24,7 @@ from bot.adapters.discord.render import render
 from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.discord.slash import command_payloads, unchanged
-from bot.errors import AdapterError, ConfigError
+from bot.errors import AdapterError, ConfigError, LockTaken
 from bot.http.backoff import FIRST_DELAY, until_reached
 from bot.logging import redact
 from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink
@@ -121,6 +121,7 @@ class DiscordAdapter:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced = False
         self._connected = False  # a gateway session is up (READY or RESUMED seen)
+        self._once: Callable[[str, float], AbstractAsyncContextManager[None]] | None = None
 
     # --- Lifecycle --------------------------------------------------------------------------
 
@@ -143,7 +144,9 @@ class DiscordAdapter:
         return discord.Client(**options)
 
     def attach(self, host: Host) -> None:
-        """Nothing to take: discord.py keeps its own HTTP session, for its rate limits."""
+        """Only the lock for the slash-command sync, which one process of several does;
+        discord.py keeps its own HTTP session, for its rate limits."""
+        self._once = host.once
 
     @property
     def is_ready(self) -> bool:
@@ -158,7 +161,7 @@ class DiscordAdapter:
         self._wire(client)
         async with client:
             await self._login(client)
-            self._spawn(self._sync_commands(client), "discord-sync")
+            self._spawn(self._sync_once(client), "discord-sync")
             try:
                 await until_reached(
                     lambda: self._first_connect(client),
@@ -333,6 +336,17 @@ class DiscordAdapter:
         self._sent_by = {k: r for k, r in self._sent_by.items() if r in live}
 
     # --- Slash commands ---------------------------------------------------------------------
+
+    async def _sync_once(self, client: discord.Client) -> None:
+        """Sync the slash commands; with several processes, in one of them only."""
+        if self._once is None:
+            await self._sync_commands(client)
+            return
+        try:
+            async with self._once("discord-slash-sync", SYNC_TIMEOUT + 30):
+                await self._sync_commands(client)
+        except LockTaken:
+            log.info("discord: another process is syncing the slash commands")
 
     async def _sync_commands(self, client: discord.Client) -> None:
         """Bulk-overwrite the slash commands, to the dev guild or globally, only when
