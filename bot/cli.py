@@ -203,7 +203,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 async def _open_and_close_store(settings: Settings) -> None:
     variable = "STORAGE_URL" if settings.storage_url.strip() else "DATA_DIR"
     url = storage_url(settings.storage_url, settings.data_dir)
-    store = await open_store(url, variable=variable, name=settings.name)
+    store = await open_store(url, variable=variable, name=settings.redis_prefix or settings.name)
     await store.close()
 
 

@@ -164,6 +164,9 @@ class Settings:
         "Open connections of the shared HTTP session in all (0: no limit)",
         minimum=0,
     )
+    redis_prefix: str = setting(
+        "REDIS_PREFIX", "", "Prefix of this bot's keys in a shared Redis (default: BOT_NAME)"
+    )
     http_allow_private: bool = setting(
         "BOT_HTTP_ALLOW_PRIVATE",
         False,

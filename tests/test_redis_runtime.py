@@ -175,3 +175,20 @@ async def test_alone_the_bot_syncs_its_slash_commands(fake: FakeDiscord) -> None
 
     async with discord_bot(fake, counter()):
         await fake.wait_requests("PUT", r"/applications/\d+/commands")
+
+
+async def test_redis_prefix_names_the_bots_keys(redis_server: RedisServer) -> None:
+    from bot.storage import KeyValue, open_store
+
+    prefix = f"pfx{next(_bots)}"
+    async with running(counter(), storage_url=redis_server.url, redis_prefix=prefix) as (
+        adapter,
+        _,
+    ):
+        adapter.say("!count")
+        await adapter.wait_for(1)
+    store = await open_store(redis_server.url, name=prefix)
+    try:
+        assert await KeyValue(store, "counter").get("n") == 1
+    finally:
+        await store.close()

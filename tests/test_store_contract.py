@@ -219,3 +219,39 @@ async def test_two_bots_on_one_redis_keep_their_keys_apart(redis_server: RedisSe
     finally:
         await first.close()
         await second.close()
+
+
+def test_a_redis_counter_never_loses_an_increment_across_2_processes(
+    redis_server: RedisServer,
+) -> None:
+    """The counter of the issue: 100 concurrent tasks in each of 2 processes, one Redis."""
+    name = f"t{next(_prefixes)}"
+    script = textwrap.dedent(f"""
+        import asyncio
+        from bot.storage import KeyValue, open_store
+
+        async def main():
+            store = await open_store({redis_server.url!r}, name={name!r})
+            kv = KeyValue(store, "counter")
+            await asyncio.gather(*(kv.incr("hits") for _ in range(100)))
+            await store.close()
+
+        asyncio.run(main())
+    """)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+
+    async def total() -> int:
+        store = await open_store(redis_server.url, name=name)
+        try:
+            value: int = await KeyValue(store, "counter").get("hits")
+            return value
+        finally:
+            await store.close()
+
+    assert asyncio.run(total()) == 200

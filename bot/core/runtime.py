@@ -102,7 +102,7 @@ class Runtime:
         store = self.store or await open_store(
             storage_url(s.storage_url, s.data_dir),
             variable="STORAGE_URL" if s.storage_url.strip() else "DATA_DIR",
-            name=s.name,
+            name=s.redis_prefix or s.name,
         )
         # Plugins' requests are guarded against reaching the bot's own network; the
         # platforms' (a Slack API proxy may well be private) are not.
