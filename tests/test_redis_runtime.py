@@ -192,3 +192,27 @@ async def test_redis_prefix_names_the_bots_keys(redis_server: RedisServer) -> No
         assert await KeyValue(store, "counter").get("n") == 1
     finally:
         await store.close()
+
+
+async def test_a_reaction_delivered_to_two_bots_is_handled_once(redis_server: RedisServer) -> None:
+    from bot import ChannelRef, ReactionAdded, User
+
+    seen: list[str] = []
+    plugin = Plugin("reactions")
+
+    @plugin.on_event("reaction_added")
+    async def starred(ctx: Context, event: ReactionAdded) -> None:
+        seen.append(event.emoji)
+
+    settings = {"storage_url": redis_server.url, "name": f"react{next(_bots)}"}
+    async with (
+        running(plugin, **settings) as (first, _),
+        running(plugin, **settings) as (second, _),
+    ):
+        channel = ChannelRef(first.platform, "general")
+        star = ReactionAdded(first.platform, channel, User("u2", "bob"), "m1", "⭐")
+        first.emit(star)
+        second.emit(star)  # the same delivery, as a retry reaches the other dyno
+        second.emit(ReactionAdded(first.platform, channel, User("u2", "bob"), "m1", "👍"))
+        await asyncio.sleep(0.3)
+    assert sorted(seen) == sorted(["⭐", "👍"])

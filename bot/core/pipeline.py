@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.core.routes import Chain, CommandRoute, Route
 from bot.errors import StoreUnavailable
-from bot.model import Event, Message, Reply
+from bot.model import Event, MemberJoined, Message, ReactionAdded, Reply
 from bot.plugin.context import Context
 from bot.plugin.guards import wait_text
 from bot.storage import Store
@@ -98,9 +98,16 @@ SEEN_FOR = 3600.0  # seconds a claim lasts: longer than any platform redelivers
 
 def event_key(event: Event | None) -> str | None:
     """What identifies a delivery across processes: a message's platform, channel and
-    id (a slash command's interaction id); None when the event carries no such id."""
-    if isinstance(event, Message) and event.id:
-        return f"{event.platform}:{event.channel.id}:{event.id}"
+    id (a slash command's interaction id); a reaction's message, user and emoji; a
+    join's user and place. None for what each process sees for itself (bot_ready)."""
+    if isinstance(event, Message):
+        return f"{event.platform}:{event.channel.id}:{event.id}" if event.id else None
+    if isinstance(event, ReactionAdded):
+        where = f"{event.platform}:{event.channel.id}:{event.message_id}"
+        return f"{where}:reaction:{event.user.id}:{event.emoji}"
+    if isinstance(event, MemberJoined):
+        place = event.channel.id if event.channel else ""
+        return f"{event.platform}:{place}:joined:{event.user.id}"
     return None
 
 
