@@ -94,8 +94,10 @@ class RedisStore:
     async def keys(self, namespace: str, prefix: str = "") -> list[str]:
         head = self._key(namespace, "")
         pattern = _glob_escape(head + prefix) + "*"
-        found = [k async for k in self._redis.scan_iter(match=pattern, count=500)]
-        return sorted(k[len(head) :] for k in found)
+        return sorted(k[len(head) :] for k in await self._call(self._scan(pattern)))
+
+    async def _scan(self, pattern: str) -> list[str]:
+        return [k async for k in self._redis.scan_iter(match=pattern, count=500)]
 
     async def incr(self, namespace: str, key: str, by: int = 1, *, ttl: float | None = None) -> int:
         if type(by) is not int:
