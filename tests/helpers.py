@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from bot import BotReady, Context, Plugin
 from bot.adapters.memory import MemoryAdapter
@@ -105,3 +108,24 @@ def ready_plugin(ready: asyncio.Event, adapters: int) -> Plugin:
             ready.set()
 
     return plugin
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (free when asked; a test binds it soon after)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def until_logged(
+    caplog: pytest.LogCaptureFixture, text: str, limit: float = 10.0
+) -> list[str]:
+    """Wait until a captured record says ``text``; the messages that do, in order."""
+    # caplog has nothing to await on: look again every 20 ms.
+    async with asyncio.timeout(limit):
+        while True:
+            found = [r.getMessage() for r in caplog.records if text in r.getMessage()]
+            if found:
+                return found
+            await asyncio.sleep(0.02)

@@ -193,7 +193,7 @@ def test_a_web_port_in_use_fails_the_check(bot_env: dict[str, str], tmp_path: Pa
 def test_an_unreachable_redis_fails_the_check_naming_storage_url(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    from tests.redis_server import free_port
+    from tests.helpers import free_port
 
     bot_env["STORAGE_URL"] = f"redis://:s3cretpass@127.0.0.1:{free_port()}/0"  # nobody there
     line = one_line(check(bot_env, tmp_path))

@@ -21,7 +21,7 @@ from bot.cli import SUBCOMMANDS
 from bot.config import Settings, variables_of
 from bot.web import WebSettings
 from tests.conftest import ROOT
-from tests.test_web import free_port
+from tests.helpers import free_port
 from tests.yaml_lite import parse_yaml
 
 KNOWN = {

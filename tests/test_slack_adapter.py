@@ -31,7 +31,7 @@ from tests.fakes.slack import (
     message_event,
     sign,
 )
-from tests.helpers import ready_plugin, registry_of
+from tests.helpers import free_port, ready_plugin, registry_of, until_logged
 
 
 @pytest.fixture(autouse=True)
@@ -477,7 +477,6 @@ async def test_slack_unreachable_at_start_is_tried_again_until_it_answers(
     from bot.adapters.slack.adapter import SlackAdapter
     from bot.adapters.slack.settings import SlackSettings
     from bot.config import read_settings
-    from tests.test_web import free_port
 
     port = free_port()
     environ = {
@@ -493,10 +492,7 @@ async def test_slack_unreachable_at_start_is_tried_again_until_it_answers(
     )
     task = asyncio.create_task(runtime.run())
     try:
-        for _ in range(500):
-            if any("cannot reach it" in r.getMessage() for r in caplog.records):
-                break
-            await asyncio.sleep(0.02)
+        await until_logged(caplog, "cannot reach it")
         assert not ready.is_set()
         async with later:
             await asyncio.wait_for(ready.wait(), 10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from bot.testing import Harness
 from bot.web import WebSettings
 from tests.conftest import ROOT
 from tests.fakes.discord import FakeDiscord
-from tests.helpers import registry_of
+from tests.helpers import free_port, registry_of, until_logged
 
 
 async def get(port: int, path: str) -> tuple[int, Any]:
@@ -44,13 +43,6 @@ async def until(port: int, path: str, status: int, limit: float = 15.0) -> Any:
             if with_status == status:
                 return body
             await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def test_a_console_only_bot_with_port_set_answers_healthz_and_readyz(
@@ -114,12 +106,8 @@ async def test_readyz_is_503_naming_discord_while_its_gateway_is_down(
 ) -> None:
     dead = f"ws://127.0.0.1:{free_port()}/gateway"  # nothing listens there
     async with discord_runtime(fake, DISCORD_GATEWAY_URL=dead) as runtime:
-        for _ in range(500):  # failing to reach the gateway, and trying again
-            if any("gateway at" in r.getMessage() for r in caplog.records):
-                break
-            await asyncio.sleep(0.02)
-        tries = [r.getMessage() for r in caplog.records if "gateway at" in r.getMessage()]
-        assert tries and tries[0].startswith(f"discord: gateway at {dead}: cannot reach it")
+        tries = await until_logged(caplog, "gateway at")  # failing, and trying again
+        assert tries[0].startswith(f"discord: gateway at {dead}: cannot reach it")
         assert runtime.web is not None
         status, body = await get(runtime.web.port, "/readyz")
         assert (status, body) == (503, {"ready": False, "waiting": {"discord": "not connected"}})
@@ -214,10 +202,7 @@ async def test_discord_unreachable_at_start_is_tried_again_until_it_answers(
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     task = asyncio.create_task(runtime.run())
     try:
-        for _ in range(500):  # up to 10 s for the first failed try to be logged
-            if [r for r in caplog.records if "cannot reach it" in r.getMessage()]:
-                break
-            await asyncio.sleep(0.02)
+        await until_logged(caplog, "cannot reach it")
         assert runtime.web is not None
         assert (await get(runtime.web.port, "/readyz"))[0] == 503
         async with later:
