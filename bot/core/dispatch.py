@@ -69,7 +69,7 @@ class Dispatcher:
         shared = registry.middlewares()
         measure = metrics.stage if metrics is not None else None
         store = services.store
-        once = store if store is not None and getattr(store, "shared", False) else None
+        once = store if store is not None and store.shared else None
         for route in registry.routes():
             if route.kind == "webhook":
                 continue  # the web server runs those, with a boundary of its own

@@ -68,7 +68,6 @@ class Runtime:
         self.routes = WebRoutes()
         self.web: WebServer | None = None
         self.metrics: Metrics | None = None
-        self.store_in_use: Store | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self._started = False
@@ -112,7 +111,6 @@ class Runtime:
         )  # fmt: skip
         platform_http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
         try:
-            self.store_in_use = store
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
             await self._wire(services, platform_http)
@@ -150,7 +148,7 @@ class Runtime:
         """Routes into pipelines, adapters and webhooks onto the web server, which
         starts listening if anything needs it (then ``/metrics`` is counted too)."""
         s = self.settings
-        port = self._collect_routes(platform_http)
+        port = self._collect_routes(platform_http, services.store)
         self.metrics = Metrics() if port is not None else None  # nobody to read it else
         self.dispatcher = Dispatcher(
             self.registry,
@@ -212,10 +210,10 @@ class Runtime:
             mounts=self.registry.mounts,
         )
 
-    def _collect_routes(self, http: aiohttp.ClientSession) -> int | None:
-        """Lend the adapters the platforms' session and the web routes; the port the
-        web server will listen on, or None when nothing needs one."""
-        store = self.store_in_use
+    def _collect_routes(self, http: aiohttp.ClientSession, store: Store | None) -> int | None:
+        """Lend the adapters the platforms' session, the web routes and (with a shared
+        ``store``) a lock for what one process does; the port the web server will
+        listen on, or None when nothing needs one."""
         once = None
         if store is not None and store.shared:
             locks = KeyValue(store, "\x00adapters")
