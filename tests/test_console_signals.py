@@ -80,3 +80,28 @@ def test_a_last_line_without_a_newline_is_still_read(bot_env: dict[str, str]) ->
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().splitlines() == ["first", "last"]
+
+
+def chat_on_a_terminal(env: dict[str, str], line: bytes, until: bytes) -> bytes:
+    """What the bot shows on a real pty after ``line`` was typed, up to ``until``."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"], stdin=child, stdout=child, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    os.close(child)
+    try:
+        read_until(main, b"is listening")
+        os.write(main, line)
+        return read_until(main, until)
+    finally:
+        proc.kill()
+        proc.wait(10)
+        os.close(main)
+
+
+def test_a_terminal_shows_markdown_styled_unless_no_color_is_set(bot_env: dict[str, str]) -> None:
+    styled = chat_on_a_terminal(bot_env, b"!help\r", b"details.")
+    assert b"\x1b[1mCommands\x1b[22m" in styled and b"**" not in styled
+    plain = chat_on_a_terminal(bot_env | {"NO_COLOR": "1"}, b"!help\r", b"details.")
+    assert b"Commands" in plain and b"\x1b[1m" not in plain and b"**" not in plain
