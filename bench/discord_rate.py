@@ -35,7 +35,8 @@ from bench.dispatch import ping_plugin
 from bench.harness import alternate, on_adapters
 from bench.servers import serving
 from bench.table import Figures
-from bot.adapters.discord.adapter import DiscordAdapter, intents_for
+from bot.adapters.discord.adapter import DiscordAdapter
+from bot.adapters.discord.connection import intents_for
 from bot.adapters.discord.settings import DiscordSettings
 from tests.fakes.discord import make_token
 

@@ -3,7 +3,8 @@
 discord.py does the gateway (heartbeats, reconnects, RESUME), REST rate limits
 and the object model; this module wires its events to the sink and renders
 neutral replies back. ``Client.run`` would own the loop, so the client is started
-with ``async with client`` + ``login`` + ``connect`` (PLATFORMS.md).
+with ``async with client`` + ``login`` + ``connect`` (PLATFORMS.md), by
+:mod:`bot.adapters.discord.connection`.
 """
 
 from __future__ import annotations
@@ -14,77 +15,23 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import aiohttp
 import discord
-import yarl
 
 from bot.adapters.base import Host
 from bot.adapters.discord import convert
+from bot.adapters.discord.connection import apply_endpoints, build_client, login, serve
 from bot.adapters.discord.render import render
 from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.discord.slash import command_payloads, unchanged
-from bot.errors import AdapterError, ConfigError, LockTaken
-from bot.http.backoff import FIRST_DELAY, until_reached
+from bot.errors import AdapterError, LockTaken
+from bot.http.backoff import FIRST_DELAY
 from bot.logging import redact
 from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink
 
 log = logging.getLogger("bot.adapters.discord")
 
-LOGIN_TIMEOUT = 30.0
 SYNC_TIMEOUT = 60.0
-
-
-def intents_for(settings: DiscordSettings) -> discord.Intents:
-    """What the features need: messages and their content, guilds, DMs, reactions;
-    the privileged members intent only when asked for."""
-    intents = discord.Intents.none()
-    intents.guilds = True
-    intents.guild_messages = True
-    intents.dm_messages = True
-    intents.message_content = True  # privileged: enable "Message Content" in the portal
-    intents.guild_reactions = True
-    intents.dm_reactions = True
-    intents.members = settings.members_intent
-    return intents
-
-
-def apply_endpoints(settings: DiscordSettings) -> None:
-    """Point discord.py at DISCORD_API_BASE and DISCORD_GATEWAY_URL.
-
-    Both are class attributes, so this is process-wide: one Discord per process.
-    A plain client connects to DEFAULT_GATEWAY without asking /gateway/bot, so the
-    gateway must be set as well as the REST base (PLATFORMS.md).
-    """
-    discord.http.Route.BASE = settings.api_base.rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-
-class _GatewayUnreachable(AdapterError):
-    """The first gateway connection failed (network, DNS): worth trying again."""
-
-
-# What a login attempt may meet that is worth trying again.
-_UNREACHABLE = (aiohttp.ClientConnectionError, AdapterError, discord.DiscordServerError)
-
-
-async def _drop_session(client: discord.Client) -> None:
-    """Close the HTTP session a failed login opened; the next login opens a fresh one
-    (with a fresh connector: closing the session closed the old one)."""
-    await client.http.close()
-    client.http.connector = discord.utils.MISSING
-
-
-def _cancel_ready_delay(client: discord.Client) -> None:
-    """Cancel discord.py's pending "ready" countdown before the client closes.
-
-    discord.py 2.7 does not cancel it on close: it would fire after the close and
-    schedule the ready event on a loop the client has dropped (an AttributeError
-    and a never-awaited coroutine). A private attribute, so looked up defensively.
-    """
-    task = getattr(getattr(client, "_connection", None), "_ready_task", None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
 
 
 class DiscordAdapter:
@@ -125,24 +72,6 @@ class DiscordAdapter:
 
     # --- Lifecycle --------------------------------------------------------------------------
 
-    def _build_client(self) -> discord.Client:
-        s = self._settings
-        # A chat bot uses no voice: silence discord.py's warnings about voice libraries.
-        discord.VoiceClient.warn_nacl = False
-        discord.VoiceClient.warn_dave = False
-        options: dict[str, Any] = {
-            "intents": intents_for(s),
-            "allowed_mentions": mentions_of(Reply()),  # safe default for every send
-            "chunk_guilds_at_startup": False,  # the member list is not needed, and big
-            "guild_ready_timeout": self._ready_timeout,
-        }
-        count, ids = s.shards()
-        if count is not None:
-            if ids is not None:
-                options["shard_ids"] = ids
-            return discord.AutoShardedClient(shard_count=count, **options)
-        return discord.Client(**options)
-
     def attach(self, host: Host) -> None:
         """Only the lock for the slash-command sync, which one process of several does;
         discord.py keeps its own HTTP session, for its rate limits."""
@@ -157,97 +86,12 @@ class DiscordAdapter:
         """Log in, register slash commands when they changed, and serve until closed."""
         self._sink = sink
         apply_endpoints(self._settings)
-        client = self._client = self._build_client()
+        client = self._client = build_client(self._settings, self._ready_timeout)
         self._wire(client)
         async with client:
-            await self._login(client)
+            await login(client, self._settings, self._token.reveal(), self._retry_first)
             self._spawn(self._sync_once(client), "discord-sync")
-            try:
-                await until_reached(
-                    lambda: self._first_connect(client),
-                    what=f"discord: gateway at {self._settings.gateway_url}",
-                    transient=(_GatewayUnreachable,),
-                    log=log,
-                    first=self._retry_first,
-                )
-            except discord.PrivilegedIntentsRequired:
-                variable = (
-                    "DISCORD_MEMBERS_INTENT" if self._settings.members_intent else "DISCORD_TOKEN"
-                )
-                raise ConfigError(
-                    variable,
-                    "Discord refused privileged intents: enable Message Content"
-                    + (" and Server Members" if self._settings.members_intent else "")
-                    + " for the bot in the developer portal",
-                ) from None
-            except discord.ConnectionClosed as exc:
-                raise AdapterError(
-                    f"Discord closed the gateway connection (code {exc.code})"
-                ) from exc
-            finally:
-                _cancel_ready_delay(client)
-
-    async def _first_connect(self, client: discord.Client) -> None:
-        """Serve the gateway; a first connection that fails is tried again by us.
-
-        discord.py reconnects on its own once a session has run, but when the very
-        first connection fails it trips over the websocket it never had (an
-        AttributeError reading its ``sequence``) and gives up.
-        """
-        try:
-            await self._connect(client)
-        except AttributeError as exc:
-            if getattr(client, "ws", None) is not None or client.is_closed():
-                raise
-            raise _GatewayUnreachable("the first gateway connection failed") from exc
-
-    @staticmethod
-    async def _connect(client: discord.Client) -> None:
-        """Serve the gateway until the client closes or we are cancelled.
-
-        discord.py awaits its handshake with ``asyncio.wait_for``, which on Python
-        3.11 can swallow a cancel that lands as the handshake finishes, leaving the
-        connection polling forever. So the connection runs as its own task, shielded
-        from our cancel, and is cancelled until the cancel takes.
-        """
-        connection = asyncio.ensure_future(client.connect(reconnect=True))
-        try:
-            await asyncio.shield(connection)
-        except asyncio.CancelledError:
-            for _ in range(20):
-                connection.cancel()
-                done, _ = await asyncio.wait({connection}, timeout=0.5)
-                if done:
-                    break
-            if connection.done() and not connection.cancelled():
-                connection.exception()  # retrieved: a late error while stopping is moot
-            raise
-
-    async def _login(self, client: discord.Client) -> None:
-        """Log in over REST; a network error or a Discord outage is tried again with
-        backoff (a deploy during a blip must not crash-loop), a rejected token never."""
-        await until_reached(
-            lambda: self._login_once(client),
-            what=f"discord: logging in at {self._settings.api_base}",
-            transient=_UNREACHABLE,
-            log=log,
-            first=self._retry_first,
-        )
-
-    async def _login_once(self, client: discord.Client) -> None:
-        try:
-            async with asyncio.timeout(LOGIN_TIMEOUT):
-                await client.login(self._token.reveal())
-        except discord.LoginFailure:
-            raise ConfigError("DISCORD_TOKEN", "rejected by Discord (401 Unauthorized)") from None
-        except TimeoutError:
-            await _drop_session(client)
-            raise AdapterError(
-                f"no answer from {self._settings.api_base} within {LOGIN_TIMEOUT:g} s"
-            ) from None
-        except _UNREACHABLE:
-            await _drop_session(client)
-            raise
+            await serve(client, self._settings, self._retry_first)
 
     async def close(self) -> None:
         for task in list(self._tasks):
