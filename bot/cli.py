@@ -29,7 +29,12 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.slack.manifest import manifest
 from bot.config import Settings, load_environ, read_settings, secret_values
 from bot.core import Registry, Runtime
-from bot.core.adapters import build_adapters, choose_adapters, identify_adapters
+from bot.core.adapters import (
+    adapter_factories,
+    build_adapters,
+    choose_adapters,
+    identify_adapters,
+)
 from bot.core.assemble import build_registry, plugins_dir
 from bot.errors import ConfigError, PluginError
 from bot.logging import plural, redact, setup_logging
@@ -136,8 +141,9 @@ def _prepare(
     """Plugins, then adapters: everything `run` needs, validated."""
     registry = build_registry(settings, environ, strict=args.strict, check=check)
     redact.add(registry.secrets)
-    names = choose_adapters(settings, environ)
-    adapters = build_adapters(names, settings, environ, list(registry.infos()))
+    known = adapter_factories()  # package metadata read from disk: once
+    names = choose_adapters(settings, environ, known)
+    adapters = build_adapters(names, settings, environ, list(registry.infos()), known)
     return registry, names, adapters
 
 

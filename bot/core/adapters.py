@@ -31,10 +31,15 @@ def _load(entry: metadata.EntryPoint) -> AdapterFactory:
     return factory
 
 
-def choose_adapters(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+def choose_adapters(
+    settings: Settings,
+    environ: Mapping[str, str],
+    known: Mapping[str, metadata.EntryPoint] | None = None,
+) -> list[str]:
     """BOT_ADAPTERS as a list of names; ``auto`` asks each factory whether it is
-    configured, and falls back to the console when none is."""
-    known = adapter_factories()
+    configured, and falls back to the console when none is. ``known``: the
+    registered adapters, when the caller has already read them."""
+    known = adapter_factories() if known is None else known
     if settings.adapters.strip().lower() == "auto":
         names = [name for name, entry in known.items() if _load(entry).configured(environ)]
         return names or [FALLBACK]
@@ -53,9 +58,10 @@ def build_adapters(
     settings: Settings,
     environ: Mapping[str, str],
     commands: Sequence[CommandInfo],
+    known: Mapping[str, metadata.EntryPoint] | None = None,
 ) -> list[Adapter]:
     """Each named adapter, built by its factory from the settings and the commands."""
-    known = adapter_factories()
+    known = adapter_factories() if known is None else known
     args = BuildArgs(settings, environ, commands)
     return [_load(known[name]).build(args) for name in names]
 
