@@ -271,3 +271,15 @@ async def test_metrics_count_events_outcomes_and_durations_per_route() -> None:
     assert 'botloop_handler_seconds_bucket{plugin="m",route="!ok",le="+Inf"} 3' in lines
     assert 'botloop_adapter_ready{platform="test"} 1' in lines
     assert "# TYPE botloop_handler_seconds histogram" in lines
+
+
+def test_bot_web_port_wins_over_port_and_3000_is_only_for_a_server_that_is_needed() -> None:
+    from bot.config import read_settings
+
+    both = read_settings(WebSettings, {"PORT": "8080", "BOT_WEB_PORT": "9090"})
+    assert (both.listen_port(needed=False), both.port_variable) == (9090, "BOT_WEB_PORT")
+    only_port = read_settings(WebSettings, {"PORT": "8080"})
+    assert (only_port.listen_port(needed=False), only_port.port_variable) == (8080, "PORT")
+    unset = read_settings(WebSettings, {})
+    assert unset.listen_port(needed=False) is None
+    assert unset.listen_port(needed=True) == 3000
