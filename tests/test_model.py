@@ -15,6 +15,9 @@ from bot.model import ChannelRef, Message, Reply, User
 @pytest.mark.parametrize("cls", [Message, Reply])
 def test_the_constructor_takes_the_fields_in_order_with_their_defaults(cls: type) -> None:
     params = list(inspect.signature(cls).parameters.values())
+    if cls is Reply:  # ``buttons``, last, is a shorthand for one kind of ``components``
+        assert params[-1].name == "buttons" and params[-1].default == ()
+        params = params[:-1]
     fields = dataclasses.fields(cls)
     assert [p.name for p in params] == [f.name for f in fields]
     for param, field in zip(params, fields, strict=True):

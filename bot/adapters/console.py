@@ -24,20 +24,71 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import BinaryIO, TextIO
 
 from bot.adapters.base import BuildArgs, Host
-from bot.model import BotReady, Card, ChannelRef, Message, MessageRef, Reply, Sink, User
+from bot.model import (
+    Action,
+    BotReady,
+    Button,
+    Card,
+    ChannelRef,
+    Form,
+    Message,
+    MessageRef,
+    Reply,
+    Rows,
+    Sink,
+    User,
+)
 
 CHANNEL = ChannelRef("console", "console")
 PROMPT = "> "
 
 
+# What typing a number clicks: the component's id, and the option value for a select.
+Choice = tuple[str, str | None]
+
+
 def render(reply: Reply, *, styled: bool = False) -> str:
     """A reply as terminal text, a card as an indented block: the Markdown subset in
-    ANSI bold, italic and colour when ``styled`` (a terminal), else plain text."""
+    ANSI bold, italic and colour when ``styled`` (a terminal), else plain text.
+    Buttons and select options show numbered: ``[1] staging  [2] prod``."""
+    return render_numbered(reply, styled=styled)[0]
+
+
+def render_numbered(reply: Reply, *, styled: bool = False) -> tuple[str, list[Choice]]:
+    """:func:`render`, and what each number clicks (number n is item n-1)."""
     lines = [reply.text] if reply.text else []
     if reply.card is not None:
         lines += render_card(reply.card)
+    choices: list[Choice] = []
+    lines += render_components(reply.components, choices)
     # One user at a terminal: ephemeral changes nothing here.
-    return terminal_text("\n".join(lines), styled=styled)
+    return terminal_text("\n".join(lines), styled=styled), choices
+
+
+def render_components(rows: Rows, choices: list[Choice]) -> list[str]:
+    """One line per row of buttons, one per select option; disabled ones unnumbered."""
+    lines = []
+    for row in rows:
+        shown = []
+        for comp in row:
+            if isinstance(comp, Button):
+                if comp.url:
+                    shown.append(f"{comp.label} <{comp.url}>")
+                elif comp.disabled:
+                    shown.append(f"({comp.label})")
+                else:
+                    choices.append((comp.id, None))
+                    shown.append(f"[{len(choices)}] {comp.label}")
+            else:
+                for option in comp.choices:
+                    if comp.disabled:
+                        lines.append(f"  ({option.label})")
+                        continue
+                    choices.append((comp.id, option.value))
+                    lines.append(f"  [{len(choices)}] {option.label}")
+        if shown:
+            lines.append("  ".join(shown))
+    return lines
 
 
 _FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:```|$)", re.DOTALL)
@@ -115,6 +166,8 @@ class ConsoleAdapter:
         self._ids = itertools.count(1)
         self._running = False
         self._partial = b""  # a line read in part, waiting for its newline
+        self._choices: list[Choice] = []  # what a number typed now clicks (the newest shown)
+        self._choices_on: MessageRef | None = None
 
     @property
     def is_ready(self) -> bool:
@@ -177,7 +230,9 @@ class ConsoleAdapter:
             self._prompt()
         while (raw := await lines.get()) is not None:
             text = raw.decode("utf-8", "replace").strip()
-            if text:
+            if text.isdigit() and 0 < int(text) <= len(self._choices):
+                sink(self._click(int(text)))
+            elif text:
                 msg_id = str(next(self._ids))
                 sink(Message("console", CHANNEL, self._user, text, msg_id, is_direct=True, raw=raw))
             elif self._interactive:
@@ -192,21 +247,44 @@ class ConsoleAdapter:
         except (RuntimeError, ValueError, OSError):
             pass  # the loop closed or stdin went away while we were reading: nothing to tell
 
+    def _click(self, number: int) -> Action:
+        ident, value = self._choices[number - 1]
+        ref = self._choices_on or MessageRef(CHANNEL, "")
+        values = (value,) if value is not None else ()
+        key = str(next(self._ids))
+        return Action(self.platform, CHANNEL, self._user, ident, values, ref, key=key)
+
     async def send(
-        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | Action | None = None
     ) -> MessageRef:
-        text = render(reply, styled=self._styled)
+        ref = MessageRef(channel, str(next(self._ids)))
+        text, choices = render_numbered(reply, styled=self._styled)
+        if reply.components:
+            self._choices, self._choices_on = choices, ref
         if self._interactive:
             # Start at column 0 (the prompt may be showing), then show the prompt again.
             self._write(f"\r{self._bot_name}: {text}")
             self._prompt()
         else:
             self._write(text)
-        return MessageRef(channel, str(next(self._ids)))
+        return ref
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
         # A terminal cannot rewrite what scrolled by: print the new version.
-        return await self.send(ref.channel, reply)
+        text, choices = render_numbered(reply, styled=self._styled)
+        if ref == self._choices_on:  # the buttons shown are these: they change with it
+            self._choices = choices
+        self._write(f"\r{self._bot_name}: {text}" if self._interactive else text)
+        if self._interactive:
+            self._prompt()
+        return ref
+
+    async def update(self, action: Action, reply: Reply) -> MessageRef:
+        return await self.edit(action.message or MessageRef(CHANNEL, ""), reply)
+
+    async def open_form(self, trigger: Message | Action, form: Form, form_id: str) -> bool:
+        """A terminal has no modals: the form is asked field by field."""
+        return False
 
     async def react(self, message: Message, emoji: str) -> None:
         self._write(f"({self._bot_name} reacted {emoji})")

@@ -23,8 +23,10 @@ from bot.core.registry import Registry
 from bot.core.routes import Chain, Route
 from bot.errors import UsageError, UserError
 from bot.logging import event_id
-from bot.model import Event, Invocation, Message, Outlet, ReactionAdded, Reply
+from bot.model import Action, Event, Invocation, Message, Outlet, ReactionAdded, Reply
+from bot.plugin.actions import EXPIRED, WAITER, decode
 from bot.plugin.context import Context
+from bot.plugin.conversation import Resume
 from bot.plugin.wiring import Services
 
 log = logging.getLogger("bot.dispatch")
@@ -55,7 +57,12 @@ class Dispatcher:
         self._commands = registry.commands
         self._patterns = registry.patterns
         self._events = registry.events
+        self._actions = registry.actions
         self._services = services
+        self._conversations = conv = services.conversations
+        self._asks = conv.asks  # read per message: empty unless a handler waits
+        conv.pause = self._pause
+        self._slotless: set[asyncio.Task[None]] = set()  # waiting: their slot given back
         self._prefix = services.prefix
         self._loop = asyncio.get_running_loop()
         self._gate = Gate(max_concurrency)
@@ -89,6 +96,10 @@ class Dispatcher:
             return self._submit_event(event, outlet)
         if event.author.is_bot and self._ignore_bots:
             return ()
+        if self._asks and event.invocation is None:
+            woken = self._conversations.take_message(event)
+            if woken is not None:  # the answer to a ctx.ask: not a command
+                return (woken,)
         if event.invocation is not None:
             return (self._submit_invocation(event, outlet, event.invocation),)
         return self._submit_text(event, outlet)
@@ -126,7 +137,28 @@ class Dispatcher:
             return self._spawn(self._not_found(msg, outlet, inv.name), "not-found")
         return self._start(route, msg, outlet, inv)
 
+    def _submit_action(self, event: Action, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
+        """A click or a form: to the route its id names, or to the handler waiting
+        for it; an id that names neither gets an ephemeral "expired", not a traceback."""
+        parsed = decode(event.id)
+        if parsed is None:
+            log.warning("%s: an action id that is not ours: %.60r", event.platform, event.id)
+            return (self._spawn(self._tell(event, outlet, EXPIRED), "expired"),)
+        plugin, name, value = parsed
+        if plugin == WAITER:
+            woken = self._conversations.take_action(event, name)
+            if isinstance(woken, asyncio.Task):
+                return (woken,)
+            return (self._spawn(self._tell(event, outlet, woken), "refused"),) if woken else ()
+        route = self._actions.get(f"{plugin}:{name}")
+        if route is None:
+            log.warning("%s: no handler for action %s:%s", event.platform, plugin, name)
+            return (self._spawn(self._tell(event, outlet, EXPIRED), "expired"),)
+        return (self._start(route, event, outlet, value),)
+
     def _submit_event(self, event: Event, outlet: Outlet) -> tuple[asyncio.Task[None], ...]:
+        if isinstance(event, Action):
+            return self._submit_action(event, outlet)
         if isinstance(event, ReactionAdded) and event.user.is_bot and self._ignore_bots:
             return ()
         return tuple(
@@ -162,9 +194,26 @@ class Dispatcher:
                 entered = True
             await self._answered(ctx, call_next, task)
         finally:
-            if entered:
+            if self._slotless and task in self._slotless:
+                self._slotless.discard(task)  # cancelled while it waited: holds no slot
+            elif entered:
                 gate.leave()
             self._tasks.discard(task)
+
+    def _pause(self, task: asyncio.Task[None]) -> Resume:
+        """``task`` waits for the user: give its slot back and stop its clock; the
+        coroutine returned takes a slot again and restarts the clock where it was."""
+        left = self._deadlines.pause(task)
+        self._slotless.add(task)
+        self._gate.leave()
+
+        async def resume() -> None:
+            await self._gate.enter()
+            self._slotless.discard(task)
+            if left is not None:
+                self._deadlines.start(task, left)
+
+        return resume
 
     async def _answered(self, ctx: Context, call_next: Chain, task: asyncio.Task[None]) -> None:
         """The chain within its deadline, and an answer for whatever goes wrong in it
@@ -248,28 +297,36 @@ class Dispatcher:
             await answer(ctx, f"Sorry, `{what}` failed. The error has been logged.")
 
     async def _not_found(self, msg: Message, outlet: Outlet, body: str) -> None:
-        try:
-            await self._suggest(msg, outlet, body)
-        finally:
-            self._tasks.discard(asyncio.current_task())
-
-    async def _suggest(self, msg: Message, outlet: Outlet, body: str) -> None:
         """Answer a command nobody has: a close match if there is one, and help."""
         name = body.split(None, 1)[0].lower() if body else ""
         if not name:
             text = f"Hi! Try `{self._prefix}help` to see what I can do."
         else:
             text = unknown_command(name, self._commands, self._prefix)
+        await self._tell(msg, outlet, text, ephemeral=False)
+
+    async def _tell(
+        self, event: Message | Action, outlet: Outlet, text: str, *, ephemeral: bool = True
+    ) -> None:
+        """The framework's own answer to ``event``, in a task of its own; never raises."""
         try:
             async with asyncio.timeout(10):
-                await outlet.send(msg.channel, Reply(text), reply_to=msg)
+                await outlet.send(event.channel, Reply(text, ephemeral=ephemeral), reply_to=event)
         except Exception:
-            log.exception("could not send an answer to %s", msg.channel)
+            log.exception("could not send an answer to %s", event.channel)
+        finally:
+            self._tasks.discard(asyncio.current_task())
 
     async def idle(self) -> None:
-        """Wait until no handler is running (the test harness's "settled")."""
-        while running := self._running():
-            await asyncio.wait(running)
+        """Wait until every handler has finished or waits for the user (the test
+        harness's "settled")."""
+        conv = self._conversations
+        while busy := self._running() - conv.waiting:
+            changed = asyncio.ensure_future(conv.changed().wait())
+            try:
+                await asyncio.wait({*busy, changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
 
     @property
     def in_flight(self) -> int:
@@ -289,6 +346,9 @@ class Dispatcher:
         """Wait up to ``grace`` seconds (None: no limit) for running handlers, then
         cancel the rest. Returns how many were cancelled."""
         deadline = None if grace is None else self._loop.time() + grace
+        # A handler waiting for an answer would only hold the shutdown up.
+        if waiting := self._conversations.cancel_all():
+            log.info("stopped %d handler(s) waiting for an answer", len(waiting))
         while running := self._running():
             left = None if deadline is None else deadline - self._loop.time()
             if left is not None and left <= 0:

@@ -115,6 +115,11 @@ class Deadlines:
             return True
         return False
 
+    def pause(self, task: asyncio.Task[None]) -> float | None:
+        """Stop ``task``'s clock; the seconds it had left (None if it was not watched)."""
+        when = self._due.pop(task, None)
+        return None if when is None else max(0.0, when - self._loop.time())
+
     def expired(self, task: asyncio.Task[None]) -> bool:
         """Whether ``task`` ran out of time and has not yet been told so by :meth:`stop`."""
         return task in self._expired

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.core.routes import Chain, CommandRoute, Route
 from bot.errors import StoreUnavailable
-from bot.model import Event, MemberJoined, Message, ReactionAdded, Reply
+from bot.model import Action, Event, MemberJoined, Message, ReactionAdded, Reply
 from bot.plugin.context import Context
 from bot.plugin.guards import wait_text
 from bot.storage import Store
@@ -105,6 +105,8 @@ def event_key(event: Event | None) -> str | None:
     if isinstance(event, ReactionAdded):
         where = f"{event.platform}:{event.channel.id}:{event.message_id}"
         return f"{where}:reaction:{event.user.id}:{event.emoji}"
+    if isinstance(event, Action):
+        return f"{event.platform}:{event.channel.id}:action:{event.key}" if event.key else None
     if isinstance(event, MemberJoined):
         place = event.channel.id if event.channel else ""
         return f"{event.platform}:{place}:joined:{event.user.id}"
@@ -238,7 +240,7 @@ async def answer(ctx: Context, text: str, *, ephemeral: bool = True) -> None:
         return
     try:
         async with asyncio.timeout(10):
-            reply_to = event if isinstance(event, Message) else None
+            reply_to = event if isinstance(event, Message | Action) else None
             await outlet.send(channel, Reply(text, ephemeral=ephemeral), reply_to=reply_to)
     except Exception:
         log.exception("could not send an answer to %s", channel)

@@ -1,5 +1,6 @@
 """The runtime's view of all loaded plugins, as routes: commands by name, patterns
-in load order, event handlers by kind, webhooks by path; and the scheduled jobs."""
+in load order, event handlers by kind, actions by plugin and name, webhooks by
+path; and the scheduled jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from dataclasses import dataclass
 
 from bot.config import load_plugin_config, secrets_of
 from bot.core.loader import LoadFailure
-from bot.core.routes import CommandRoute, EventRoute, PatternRoute, Route, WebhookRoute
+from bot.core.routes import (
+    ActionRoute,
+    CommandRoute,
+    EventRoute,
+    PatternRoute,
+    Route,
+    WebhookRoute,
+)
 from bot.errors import PluginError
 from bot.model import CommandInfo
 from bot.plugin import Plugin
@@ -45,6 +53,7 @@ class Registry:
         self.patterns: list[PatternRoute] = []
         self.events: dict[str, list[EventRoute]] = {}
         self.webhooks: dict[str, WebhookRoute] = {}
+        self.actions: dict[str, ActionRoute] = {}  # by "plugin:action"
         self.jobs: list[tuple[Job, Mount]] = []
         self.plugins: dict[str, Plugin] = {}
         self.mounts: dict[str, Mount] = {}
@@ -80,6 +89,7 @@ class Registry:
         for handler in plugin.event_handlers:
             self.events.setdefault(handler.kind, []).append(EventRoute(handler, mount))
         self.webhooks.update((hook.path, hook) for hook in webhooks)
+        self.actions.update((r.key, r) for r in (ActionRoute(a, mount) for a in plugin.actions))
         self.jobs += [(job, mount) for job in plugin.jobs]
 
     @staticmethod
@@ -116,6 +126,8 @@ class Registry:
             routes[:] = [r for r in routes if r.plugin != name]
         for path in [p for p, r in self.webhooks.items() if r.plugin == name]:
             del self.webhooks[path]
+        for key in [k for k, r in self.actions.items() if r.plugin == name]:
+            del self.actions[key]
         self.jobs[:] = [(job, mount) for job, mount in self.jobs if mount.name != name]
 
     def routes(self) -> Iterator[Route]:
@@ -124,6 +136,7 @@ class Registry:
         yield from self.patterns
         for routes in self.events.values():
             yield from routes
+        yield from self.actions.values()
         yield from self.webhooks.values()
 
     def middlewares(self, plugin: str | None = None) -> list[MiddlewareFunc]:

@@ -13,11 +13,12 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from bot.model import CommandInfo, Invocation
+from bot.model import Action, CommandInfo, Invocation
+from bot.plugin.actions import value_of
 from bot.plugin.context import Context
 from bot.plugin.guards import Check, Cooldown, guards_of
 from bot.plugin.params import ArgSpec
-from bot.plugin.registry import Command, EventHandler, Listener, Webhook
+from bot.plugin.registry import ActionHandler, Command, EventHandler, Listener, Webhook
 from bot.plugin.wiring import Mount
 
 Chain = Callable[[Context], Awaitable[Any]]
@@ -122,6 +123,32 @@ class EventRoute(Route):
 
     def call(self, ctx: Context) -> Awaitable[Any]:
         return self.func(ctx, ctx.event)
+
+
+class ActionRoute(Route):
+    """A click on one of the plugin's components, keyed by ``plugin:action``; the
+    value from the component's id (or the store, for a long one) is its argument."""
+
+    __slots__ = ("action", "takes")
+    kind = "action"
+    answers = True
+
+    def __init__(self, handler: ActionHandler, mount: Mount):
+        super().__init__(handler.func, mount, handler.timeout)
+        self.action = handler.name
+        self.takes = handler.takes
+
+    @property
+    def key(self) -> str:
+        return f"{self.mount.name}:{self.action}"
+
+    async def call(self, ctx: Context) -> None:
+        event = ctx.event
+        assert isinstance(event, Action)
+        value = await value_of(ctx.arg, ctx.services.store) if ctx.arg else ""
+        values = list(event.values) if event.values else ([value] if value else [])
+        given = {"value": value or (values[0] if values else ""), "values": values}
+        await self.func(ctx, **{name: given[name] for name in self.takes})
 
 
 class WebhookRoute(Route):

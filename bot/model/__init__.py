@@ -4,8 +4,20 @@ Stdlib only, so every layer can depend on it.
 """
 
 from bot.model.commands import CommandInfo, Option, OptionType
+from bot.model.components import (
+    ID_MAX,
+    Button,
+    Component,
+    Form,
+    Rows,
+    Select,
+    TextInput,
+    disabled,
+)
+from bot.model.components import Option as SelectOption
 from bot.model.events import (
     EVENT_KINDS,
+    Action,
     BotReady,
     ChannelRef,
     Event,
@@ -22,12 +34,17 @@ from bot.model.reply import Card, Field, Reply
 
 __all__ = [
     "EVENT_KINDS",
+    "ID_MAX",
+    "Action",
     "BotReady",
+    "Button",
     "Card",
     "ChannelRef",
     "CommandInfo",
+    "Component",
     "Event",
     "Field",
+    "Form",
     "Invocation",
     "MemberJoined",
     "Message",
@@ -37,6 +54,11 @@ __all__ = [
     "Outlet",
     "ReactionAdded",
     "Reply",
+    "Rows",
+    "Select",
+    "SelectOption",
     "Sink",
+    "TextInput",
     "User",
+    "disabled",
 ]

@@ -143,10 +143,35 @@ class BotReady:
     raw: Any = field(default=None, repr=False, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Someone clicked a button, chose in a select, or submitted a form.
+
+    ``id``: the component's platform id as the bot sent it (``botloop:…``), or a
+    form's. ``values``: what a select had chosen (a button's value travels in its
+    id). ``message``: the message the component was on (None for a form).
+    ``fields``: a submitted form's answers by field name. ``key``: the platform's
+    id of this interaction, so that a redelivery is handled once. ``raw`` holds
+    what the adapter needs to answer it in time (the interaction, the trigger).
+    """
+
+    kind: ClassVar[str] = "action"
+    platform: str
+    channel: ChannelRef
+    user: User
+    id: str
+    values: tuple[str, ...] = ()
+    message: MessageRef | None = None
+    fields: Mapping[str, str] | None = None
+    key: str = ""
+    raw: Any = field(default=None, repr=False, compare=False)
+    received_at: float = field(default_factory=time.monotonic, repr=False, compare=False)
+
+
 # Everything an adapter may push into the sink. Each kind but Message has a
 # ``kind`` name that ``@plugin.on_event`` takes; messages go to commands and
-# ``@plugin.on_message`` listeners.
-Event = Message | ReactionAdded | MemberJoined | BotReady
+# ``@plugin.on_message`` listeners, actions to ``@plugin.on_action`` handlers.
+Event = Message | ReactionAdded | MemberJoined | BotReady | Action
 EVENT_KINDS: dict[str, type[ReactionAdded | MemberJoined | BotReady]] = {
     cls.kind: cls for cls in (ReactionAdded, MemberJoined, BotReady)
 }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from bot.model.events import ChannelRef, Message, MessageRef
+from bot.model.components import Form
+from bot.model.events import Action, ChannelRef, Message, MessageRef
 from bot.model.reply import Reply
 
 
@@ -17,9 +18,21 @@ class Outlet(Protocol):
     """Whether :meth:`edit` changes the message in place (progress reports need it)."""
 
     async def send(
-        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | Action | None = None
     ) -> MessageRef:
-        """Render and post ``reply``; ``reply_to`` is the triggering message, if any."""
+        """Render and post ``reply``; ``reply_to`` is the triggering message or click,
+        if any (an ephemeral answer to a click is seen by the clicker only)."""
+        ...
+
+    async def update(self, action: Action, reply: Reply) -> MessageRef:
+        """Replace the message ``action``'s component was on with ``reply``, in
+        answer to the click (within the platform's deadline, or after it)."""
+        ...
+
+    async def open_form(self, trigger: Message | Action, form: Form, form_id: str) -> bool:
+        """Open ``form`` as a modal in answer to ``trigger``; its submission comes
+        back as an Action whose ``id`` is ``form_id``. False where no modal can
+        open (a typed command, a platform without them, a trigger too old)."""
         ...
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:

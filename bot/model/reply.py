@@ -6,8 +6,10 @@ Text uses a small Markdown subset that every adapter can render or degrade:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.model.components import Button, Component, Rows, layout
 from bot.model.events import frozen_set
 
 
@@ -41,6 +43,8 @@ class Reply:
     ``ephemeral``: visible only to the user who asked, where the platform allows it.
     ``allow_mentions``: let the text ping @everyone/@here/roles; off by default, so
     echoing user input can never mass-ping.
+    ``buttons``: a row (or rows, five to a row) of buttons below the text;
+    ``components``: rows of buttons and selects, for any other layout.
     """
 
     text: str = ""
@@ -49,6 +53,7 @@ class Reply:
     ephemeral: bool = False
     allow_mentions: bool = False
     files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    components: Rows = ()
 
     # Written out because one is made per answer; see Message.__init__.
     def __init__(
@@ -59,6 +64,8 @@ class Reply:
         ephemeral: bool = False,
         allow_mentions: bool = False,
         files: tuple[tuple[str, bytes], ...] = (),
+        components: Iterable[Iterable[Component]] = (),
+        buttons: Iterable[Button] = (),
     ) -> None:
         frozen_set(self, "text", text)
         frozen_set(self, "card", card)
@@ -66,6 +73,7 @@ class Reply:
         frozen_set(self, "ephemeral", ephemeral)
         frozen_set(self, "allow_mentions", allow_mentions)
         frozen_set(self, "files", files)
+        frozen_set(self, "components", layout(components, buttons) if components or buttons else ())
 
     @classmethod
     def of(cls, value: str | Reply | Card) -> Reply:

@@ -16,17 +16,27 @@ from bot.errors import PluginError
 from bot.http import Result, gather
 from bot.http.fetch import Params
 from bot.model import (
+    Action,
     BotReady,
+    Button,
     Card,
     ChannelRef,
     CommandInfo,
     Event,
+    Form,
     Message,
     MessageRef,
     Outlet,
     Reply,
+    Select,
+    SelectOption,
     User,
+    disabled,
 )
+from bot.model.components import LABEL_MAX
+from bot.plugin import actions
+from bot.plugin.conversation import ask_key
+from bot.plugin.guards import wait_text
 from bot.plugin.progress import Progress
 from bot.plugin.wiring import Mount, RouteInfo, Services
 from bot.storage import KeyValue
@@ -193,9 +203,11 @@ class Context:
         reply = Reply(value) if type(value) is str else Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
+        if reply.components:
+            reply = await self._bind(reply)
         event = self.event
         outlet = self.outlet
-        if outlet is not None and isinstance(event, Message):  # the common case, kept short
+        if outlet is not None and isinstance(event, Message | Action):  # the common case
             return await outlet.send(event.channel, reply, reply_to=event)
         channel = self.channel
         if channel is None:
@@ -212,7 +224,13 @@ class Context:
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
+        if reply.components:
+            reply = await self._bind(reply)
         return await self._outlet(target.platform).send(target, reply)
+
+    async def _bind(self, reply: Reply) -> Reply:
+        """Give each component its id: this plugin, its action, its value."""
+        return await actions.bind(reply, self.mount.name, self.services.store)
 
     def _channel(self, channel: str | ChannelRef) -> ChannelRef:
         if isinstance(channel, ChannelRef):
@@ -247,7 +265,119 @@ class Context:
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
+        if reply.components:
+            reply = await self._bind(reply)
         return await self._outlet(ref.channel.platform).edit(ref, reply)
+
+    # Interactive: answering a click, forms, conversations.
+    async def update(self, value: str | Reply | Card, **options: Any) -> MessageRef:
+        """In an ``on_action`` handler: replace the message the clicked component was
+        on (its buttons included: give new ones, or none to remove them)."""
+        event = self.event
+        if not isinstance(event, Action):
+            raise PluginError("ctx.update: only a click has a message to update; use ctx.edit")
+        reply = Reply.of(value)
+        if options:
+            reply = dataclasses.replace(reply, **options)
+        if reply.components:
+            reply = await self._bind(reply)
+        return await self._outlet().update(event, reply)
+
+    def _asker(self) -> tuple[Message | Action, User]:
+        event = self.event
+        if isinstance(event, Message):
+            return event, event.author
+        if isinstance(event, Action):
+            return event, event.user
+        raise PluginError("ctx.ask, ctx.choose and ctx.form need a message or a click to answer")
+
+    async def ask(self, question: str | Reply, *, timeout: float = 60) -> str | None:
+        """Post ``question`` and return the text of the asker's next message in this
+        channel (and thread), which no command sees; None after ``timeout`` seconds,
+        with a note saying so. While it waits the handler's own timeout is paused."""
+        event, _ = self._asker()
+        await self.reply(question)
+        conv = self.services.conversations
+        waiter = conv.expect_message(ask_key(event), self.task)
+        answer: Message | None = await conv.wait(waiter, timeout)
+        if answer is None:
+            await self.reply(_no_answer(timeout))
+            return None
+        return answer.text
+
+    async def choose(
+        self, question: str, choices: list[str] | tuple[str, ...], *, timeout: float = 60
+    ) -> str | None:
+        """Ask ``question`` with one button per choice (a select past five); the
+        chosen string, or None after ``timeout`` seconds. Only the asker's click
+        counts; the buttons are disabled once it is answered or over."""
+        if not 1 <= len(choices) <= 25:
+            raise PluginError(f"ctx.choose takes 1 to 25 choices, got {len(choices)}")
+        _, user = self._asker()
+        key = actions.token()
+        ident = actions.encode(actions.WAITER, key)
+        rows: list[list[Button | Select]]
+        if len(choices) <= 5:
+            rows = [[Button(_label(c), id=ident + str(i)) for i, c in enumerate(choices)]]
+        else:
+            opts = [SelectOption(_label(c), str(i)) for i, c in enumerate(choices)]
+            rows = [[Select("", opts, placeholder="Choose…", id=ident)]]
+        shown = Reply(question, components=rows)
+        conv = self.services.conversations
+        waiter = conv.expect_action(key, user.id, self.task)
+        ref = await self.reply(shown)
+        click: Action | None = await conv.wait(waiter, timeout)
+        if click is None:
+            await self.edit(ref, Reply(question, components=disabled(shown.components)))
+            await self.reply(_no_answer(timeout))
+            return None
+        index = int(click.values[0] if click.values else click.id.rpartition(":")[2])
+        chosen = disabled(shown.components, click.id)
+        await self._outlet().update(
+            click, Reply(f"{question}\n→ **{choices[index]}**", components=chosen)
+        )
+        return choices[index]
+
+    async def confirm(
+        self, question: str, *, yes: str = "Yes", no: str = "No", timeout: float = 60
+    ) -> bool:
+        """``ctx.choose(question, [yes, no])`` as a bool; no answer is no."""
+        return await self.choose(question, [yes, no], timeout=timeout) == yes
+
+    async def form(self, form: Form, *, timeout: float = 300) -> dict[str, str] | None:
+        """Ask for ``form``'s fields: a modal where the platform opens one (in answer
+        to a slash command or a click, as the handler's first answer), else field by
+        field in the channel. The answers by field name (optional ones left empty
+        are ""), or None if the user did not finish within ``timeout`` seconds."""
+        trigger, user = self._asker()
+        key = actions.token()
+        conv = self.services.conversations
+        waiter = conv.expect_action(key, user.id, self.task, form)
+        if await self._outlet().open_form(trigger, form, actions.encode(actions.WAITER, key)):
+            submitted: Action | None = await conv.wait(waiter, timeout)
+            if submitted is None:
+                return None
+            fields = submitted.fields or {}
+            return {spec.name: fields.get(spec.name, "").strip() for spec in form.fields}
+        conv.tokens.pop(key, None)
+        return await self._form_in_channel(form, timeout)
+
+    async def _form_in_channel(self, form: Form, timeout: float) -> dict[str, str] | None:
+        answers: dict[str, str] = {}
+        for spec in form.fields:
+            skip = " (optional: `-` skips it)" if not spec.required else ""
+            question = f"**{form.title}** · {spec.label}?{skip}"
+            while True:
+                text = await self.ask(question, timeout=timeout)
+                if text is None:
+                    return None
+                text = "" if not spec.required and text.strip() == "-" else text.strip()
+                problem = spec.problem(text)
+                if problem is None:
+                    break
+                question = f"{problem} {spec.label}?{skip}"
+            answers[spec.name] = text
+        return answers
 
     def typing(self) -> AbstractAsyncContextManager[None]:
         """``async with ctx.typing():`` shows a typing indicator while long work runs."""
@@ -312,3 +442,12 @@ class Context:
         outlet = self._outlet()
         edit = outlet.edit if outlet.can_edit else None
         return Progress(self.reply, edit, self.typing, total, label, interval)
+
+
+def _no_answer(timeout: float) -> str:
+    return f"No answer within {wait_text(timeout).removeprefix('in ')}; I stopped waiting."
+
+
+def _label(choice: str) -> str:
+    """A choice as a button label fits: the platforms' limit, cut with an ellipsis."""
+    return choice if len(choice) <= LABEL_MAX else choice[: LABEL_MAX - 1] + "…"

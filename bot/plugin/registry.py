@@ -57,6 +57,17 @@ class EventHandler:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionHandler:
+    """A handler for clicks on this plugin's components named ``name``:
+    ``async def f(ctx, value)`` (a button's value) or ``f(ctx, values)`` (a select's)."""
+
+    name: str
+    func: Handler
+    takes: tuple[str, ...]  # which of "value" and "values" it wants
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Webhook:
     """A handler for HTTP requests to ``/hooks/<plugin><path>``:
     ``async def f(ctx, request) -> WebResponse | None``."""
@@ -85,6 +96,24 @@ def _check_name(kind: str, name: str) -> str:
 def _check_timeout(timeout: float | None) -> None:
     if timeout is not None and not timeout > 0:
         raise PluginError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def _takes(func: Callable[..., Any]) -> tuple[str, ...]:
+    """Which of ``value`` and ``values`` an action handler takes after ``ctx``."""
+    params = list(inspect.signature(func).parameters.values())[1:]
+    other = [
+        p.name
+        for p in params
+        if p.name not in ("value", "values")
+        and p.default is p.empty
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if other:
+        raise PluginError(
+            f"{func.__qualname__}: an action handler takes (ctx, value: str) or "
+            f"(ctx, values: list[str]), not {', '.join(other)}"
+        )
+    return tuple(p.name for p in params if p.name in ("value", "values"))
 
 
 def _check_coroutine(func: Callable[..., Any]) -> None:
@@ -116,6 +145,7 @@ class Plugin:
         self.event_handlers: list[EventHandler] = []
         self.jobs: list[Job] = []
         self.webhooks: list[Webhook] = []
+        self.actions: list[ActionHandler] = []
         self.middlewares: list[Middleware] = []
         self.setup_hooks: list[Handler] = []
         self.teardown_hooks: list[Handler] = []
@@ -209,6 +239,29 @@ class Plugin:
         def register(func: H) -> H:
             _check_coroutine(func)
             self.event_handlers.append(EventHandler(kind, func, timeout))
+            return func
+
+        return register
+
+    def on_action(self, name: str, *, timeout: float | None = None) -> Callable[[H], H]:
+        """Run the handler when someone clicks a component with ``action=name`` that
+        this plugin sent; it gets the button's ``value`` (or a select's ``values``)::
+
+            @plugin.on_action("deploy")
+            async def deploy(ctx: Context, value: str) -> None:
+                await ctx.update(f"Deploying {value}…")
+
+        The action is in the component's id, so a click reaches the handler after a
+        restart too. Checks, cooldowns and middleware apply as to a command.
+        """
+        _check_timeout(timeout)
+        action = _check_name("action", name)
+
+        def register(func: H) -> H:
+            _check_coroutine(func)
+            if any(a.name == action for a in self.actions):
+                raise PluginError(f"plugin {self.name!r} handles action {action!r} twice")
+            self.actions.append(ActionHandler(action, func, _takes(func), timeout))
             return func
 
         return register

@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.http import Fetcher
 from bot.model import Outlet
+from bot.plugin.conversation import Conversations
 from bot.storage import Store
 
 
@@ -40,6 +41,7 @@ class Services:
     outlets: Mapping[str, Outlet] = field(default_factory=dict)
     admins: frozenset[tuple[str, str]] = frozenset()
     mounts: Mapping[str, Mount] = field(default_factory=dict)
+    conversations: Conversations = field(default_factory=Conversations)
 
 
 class RouteInfo(Protocol):
@@ -47,7 +49,7 @@ class RouteInfo(Protocol):
 
     @property
     def kind(self) -> str:
-        """``command``, ``pattern``, ``event`` or ``webhook``."""
+        """``command``, ``pattern``, ``event``, ``action`` or ``webhook``."""
         ...
 
     @property

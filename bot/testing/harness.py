@@ -11,12 +11,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.adapters.memory import MemoryAdapter, Sent
+from bot.adapters.memory import MemoryAdapter, Opened, Sent
 from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
 from bot.errors import PluginError
-from bot.model import Card, ChannelRef, Event, Invocation, MessageRef, Reply, User
+from bot.model import Card, ChannelRef, Event, Invocation, MessageRef, Reply, Select, User
 from bot.plugin import Plugin
 from bot.storage import KeyValue, MemoryStore
 from bot.web import WebSettings
@@ -24,18 +24,24 @@ from bot.web import WebSettings
 
 class Harness:
     """The real Runtime and dispatcher on an in-memory adapter and store: no network,
-    no credentials, the same code path as production. ::
+       no credentials, the same code path as production. ::
 
-        async with Harness(plugin, env={"WEATHER_UNITS": "imperial"}) as bot:
-            assert await bot.ask("!greet Ada") == "Hello, **Ada**!"
+           async with Harness(plugin, env={"WEATHER_UNITS": "imperial"}) as bot:
+               assert await bot.ask("!greet Ada") == "Hello, **Ada**!"
 
-    Every call that delivers something (:meth:`say`, :meth:`invoke`, :meth:`emit`,
-    :meth:`run_job`) returns once every handler it started has finished, with
-    the replies sent meanwhile. ``settings`` override framework settings by field
-    name (``prefix="?"``, ``admins="test:u1"``). Plugins may reach private
-    addresses here (the fakes live on 127.0.0.1); ``http_allow_private=False``
-    tests the guard the bot applies in production. ``web``: where the web server
-    listens (by default a free loopback port, when a plugin has a webhook).
+       Every call that delivers something (:meth:`say`, :meth:`invoke`, :meth:`emit`,
+       :meth:`click`, :meth:`choose`, :meth:`submit`, :meth:`run_job`) returns once
+       every handler it started has finished or waits for the user (``ctx.ask``,
+       ``ctx.choose``, ``ctx.form``), with the replies sent meanwhile, so a test can
+       drive a conversation step by step::
+
+           await bot.say("!deploy")          # → "Deploy where?" with two buttons
+           replies = await bot.click("prod") # → the message updated: "Deploying prod…"
+    ``settings`` override framework settings by field
+       name (``prefix="?"``, ``admins="test:u1"``). Plugins may reach private
+       addresses here (the fakes live on 127.0.0.1); ``http_allow_private=False``
+       tests the guard the bot applies in production. ``web``: where the web server
+       listens (by default a free loopback port, when a plugin has a webhook).
     """
 
     def __init__(
@@ -165,6 +171,48 @@ class Harness:
         self.adapter.emit(event)
         await self.settle()
         return self.adapter.sent[before:]
+
+    async def click(self, label_or_action: str, *, user: User | str | None = None) -> list[Sent]:
+        """Click the newest button with this label (or action) that the bot shows, or
+        pick the select option with this label or value; the replies it caused
+        (an update of the clicked message is one, with ``replaces`` set)."""
+        before = len(self.adapter.sent)
+        self.adapter.click(label_or_action, user=self._user(user))
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def choose(self, *labels: str, user: User | str | None = None) -> list[Sent]:
+        """Choose one or more options (by label or value) of the newest select that
+        has the first of them; the replies it caused."""
+        _, comp, _ = self.adapter.component(labels[0])
+        if not isinstance(comp, Select):
+            raise LookupError(f"{labels[0]!r} is a button; use click")
+        by_label = {o.label: o.value for o in comp.choices}
+        by_label.update((o.value, o.value) for o in comp.choices)
+        values = tuple(by_label[label] for label in labels)
+        before = len(self.adapter.sent)
+        self.adapter.click(labels[0], user=self._user(user), values=values)
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    async def submit(
+        self,
+        fields: Mapping[str, str] | None = None,
+        *,
+        user: User | str | None = None,
+        **values: str,
+    ) -> list[Sent]:
+        """Submit the form the bot opened last (``submit(title="Crash", body="…")``);
+        the replies it caused."""
+        before = len(self.adapter.sent)
+        self.adapter.submit({**(fields or {}), **values}, user=self._user(user) if user else None)
+        await self.settle()
+        return self.adapter.sent[before:]
+
+    @property
+    def forms(self) -> list[Opened]:
+        """Every form the bot opened as a modal, in order (``forms[-1].form.title``)."""
+        return self.adapter.forms
 
     async def run_job(self, name: str) -> list[Sent]:
         """Run the scheduled job ``name`` (``plugin.function``) once now."""

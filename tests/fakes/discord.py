@@ -114,6 +114,7 @@ class FakeDiscord:
         self.token = make_token()
         self.heartbeat_ms = heartbeat_ms
         self.requests: list[Recorded] = []
+        self.created: list[dict[str, Any]] = []  # every message object the bot made
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.gateway_queries: list[dict[str, str]] = []
@@ -129,7 +130,10 @@ class FakeDiscord:
         self._sessions = itertools.count(1)
         self._conn: _Conn | None = None
         self._conns: set[web.WebSocketResponse] = set()
-        self._ids = itertools.count(900000000000000001)
+        # Snowflakes of now (ms since Discord's epoch, 2015, above bit 22), as Discord
+        # makes them: discord.py reads an interaction's age from its id.
+        now_ms = int(time.time() * 1000) - 1420070400000
+        self._ids = itertools.count(now_ms << 22)
         self._limits: list[_Limit] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -361,6 +365,68 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return iid, token
 
+    def _interaction(self, kind: int, data: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+        iid = self.next_id()
+        return {
+            "id": str(iid),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"itoken-{iid}",
+            "version": 1,
+            "data": data,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(CHANNEL_ID),
+            "channel": {**text_channel(), "guild_id": str(GUILD_ID)},
+            "member": {**member_payload(who), "permissions": "2251799813685247"},
+            "app_permissions": "2251799813685247",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+
+    async def click(
+        self,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        who: dict[str, Any] = ALICE,
+    ) -> tuple[int, str]:
+        """An INTERACTION_CREATE of type 3 (MESSAGE_COMPONENT): ``who`` clicked the
+        component ``custom_id`` on ``message`` (a message object as the bot sent it);
+        ``values``: a string select's choice. (interaction id, token)."""
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
+        if values is not None:
+            data |= {"component_type": 3, "values": values}
+        payload = self._interaction(3, data, who)
+        payload["message"] = message
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return int(payload["id"]), payload["token"]
+
+    async def submit_modal(
+        self, custom_id: str, fields: dict[str, str], *, who: dict[str, Any] = ALICE
+    ) -> tuple[int, str]:
+        """An INTERACTION_CREATE of type 5 (MODAL_SUBMIT) with one text input per row."""
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+            for k, v in fields.items()
+        ]
+        payload = self._interaction(5, {"custom_id": custom_id, "components": rows}, who)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return int(payload["id"]), payload["token"]
+
+    def callbacks(self, interaction_id: int) -> list[Any]:
+        """The interaction callback bodies the bot posted for ``interaction_id``."""
+        path = re.compile(rf"/interactions/{interaction_id}/[^/]+/callback")
+        return [r.json for r in self.requests if r.method == "POST" and path.fullmatch(r.path)]
+
+    def messages_with_components(self) -> list[dict[str, Any]]:
+        """The message objects the bot created with components, oldest first."""
+        return [m for m in self.created if m.get("components")]
+
     # --- REST -------------------------------------------------------------------------------
 
     def _add_routes(self) -> None:
@@ -513,10 +579,10 @@ class FakeDiscord:
             "response_message_ephemeral": bool(flags & 64),
         }
         answer: dict[str, Any] = {"interaction": info}
-        if kind == 4:
+        if kind in (4, 7):
             msg = self._sent(CHANNEL_ID, body.get("data") or {}, rec.files)
             info["response_message_id"] = msg["id"]
-            answer["resource"] = {"type": 4, "message": msg}
+            answer["resource"] = {"type": kind, "message": msg}
         else:
             answer["resource"] = {"type": kind}
         return _json(answer)
@@ -545,6 +611,7 @@ class FakeDiscord:
         """The message object Discord answers a create with: what was sent, by the bot."""
         msg = message_payload(self.next_id(), channel_id, body.get("content") or "", ME)
         msg["embeds"] = body.get("embeds") or []
+        msg["components"] = body.get("components") or []
         msg["flags"] = body.get("flags", 0)
         msg["attachments"] = [
             {"id": str(self.next_id()), "filename": name, "size": len(data),
@@ -554,6 +621,7 @@ class FakeDiscord:
         if "message_reference" in body:
             msg["message_reference"] = body["message_reference"]
             msg["type"] = 19  # REPLY
+        self.created.append(msg)
         return msg
 
 

@@ -20,14 +20,24 @@ import discord
 from bot.adapters.base import Host
 from bot.adapters.discord import convert
 from bot.adapters.discord.connection import apply_endpoints, build_client, login, serve
-from bot.adapters.discord.render import render
-from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of
+from bot.adapters.discord.render import render, render_form
+from bot.adapters.discord.respond import Responder, embeds_of, files_of, mentions_of, view_of
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.discord.slash import command_payloads, unchanged
 from bot.errors import AdapterError, LockTaken
 from bot.http.backoff import FIRST_DELAY
 from bot.logging import redact
-from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink
+from bot.model import (
+    Action,
+    BotReady,
+    ChannelRef,
+    CommandInfo,
+    Form,
+    Message,
+    MessageRef,
+    Reply,
+    Sink,
+)
 
 log = logging.getLogger("bot.adapters.discord")
 
@@ -152,12 +162,12 @@ class DiscordAdapter:
 
         @client.event
         async def on_interaction(interaction: discord.Interaction[Any]) -> None:
-            msg = convert.invocation_of(interaction)
-            if msg is None:
+            event = convert.invocation_of(interaction) or convert.action_of(interaction)
+            if event is None:
                 return
             self._prune()
             responder = self._responders[interaction.id] = Responder(interaction, self._defer_after)
-            handlers = self._emit(msg)
+            handlers = self._emit(event)
             # Discord wants a last word even from a handler that said nothing: see settle.
             self._spawn(self._settle(responder, handlers), f"discord-settle:{interaction.id}")
 
@@ -231,19 +241,26 @@ class DiscordAdapter:
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(channel.thread or channel.id))
 
+    def _responder(self, trigger: Message | Action | None) -> Responder | None:
+        """The live response to a slash command or a click, if ``trigger`` is one."""
+        if isinstance(trigger, Action) and trigger.key.isdigit():
+            return self._responders.get(int(trigger.key))
+        if isinstance(trigger, Message) and trigger.invocation is not None:
+            return self._responders.get(int(trigger.id))
+        return None
+
     async def send(
-        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | Action | None = None
     ) -> MessageRef:
-        if reply_to is not None and reply_to.invocation is not None:
-            responder = self._responders.get(int(reply_to.id))
-            if responder is not None:
-                ident = await responder.send(reply)
-                self._sent_by[ident] = responder
-                return MessageRef(channel, ident)
+        responder = self._responder(reply_to)
+        if responder is not None:
+            ident = await responder.send(reply)
+            self._sent_by[ident] = responder
+            return MessageRef(channel, ident)
         target: discord.abc.Messageable = self._messageable(channel)
         reference = None
         if (
-            reply_to is not None
+            isinstance(reply_to, Message)
             and reply_to.invocation is None
             and reply_to.platform == self.platform
         ):
@@ -266,6 +283,7 @@ class DiscordAdapter:
                 files=files_of(out),
                 allowed_mentions=mentions_of(reply),
                 reference=reference if first is None else None,  # type: ignore[arg-type]
+                view=view_of(out) if out.components else None,  # type: ignore[arg-type]
             )
             first = first or sent
         assert first is not None
@@ -282,11 +300,43 @@ class DiscordAdapter:
         first, *rest = render(reply)
         message = self._messageable(ref.channel).get_partial_message(int(ref.id))
         await message.edit(
-            content=first.content, embeds=embeds_of(first), allowed_mentions=mentions_of(reply)
+            content=first.content,
+            embeds=embeds_of(first),
+            allowed_mentions=mentions_of(reply),
+            view=view_of(first),
         )
         for out in rest:  # an edit is one message: what does not fit follows it
             await self.send(ref.channel, Reply(out.content, allow_mentions=reply.allow_mentions))
         return ref
+
+    async def update(self, action: Action, reply: Reply) -> MessageRef:
+        """Replace the clicked message: through the interaction while it lives (its
+        response, or an edit of the original), else by editing the message."""
+        ref = action.message
+        message = None
+        if ref is not None:
+            message = self._messageable(ref.channel).get_partial_message(int(ref.id))
+        responder = self._responder(action)
+        if responder is not None and not responder.expired():
+            await responder.update(reply, message)
+        elif message is not None:
+            out = render(reply)[0]
+            await message.edit(
+                content=out.content,
+                embeds=embeds_of(out),
+                allowed_mentions=mentions_of(reply),
+                view=view_of(out),
+            )
+        else:
+            return await self.send(action.channel, reply, reply_to=action)
+        return ref or MessageRef(action.channel, "")
+
+    async def open_form(self, trigger: Message | Action, form: Form, form_id: str) -> bool:
+        """A modal, where the trigger is an interaction that has not been answered yet."""
+        responder = self._responder(trigger)
+        if responder is None or responder.expired():
+            return False
+        return await responder.open_form(render_form(form, form_id))
 
     async def react(self, message: Message, emoji: str) -> None:
         if message.invocation is not None:

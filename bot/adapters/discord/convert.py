@@ -7,7 +7,16 @@ from typing import Any
 
 import discord
 
-from bot.model import ChannelRef, Invocation, MemberJoined, Message, ReactionAdded, User
+from bot.model import (
+    Action,
+    ChannelRef,
+    Invocation,
+    MemberJoined,
+    Message,
+    MessageRef,
+    ReactionAdded,
+    User,
+)
 
 PLATFORM = "discord"
 
@@ -69,15 +78,9 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Message | None:
         return None
     options = {o["name"]: o.get("value") for o in data.get("options") or ()}
     shown = " ".join(f"{name}:{value}" for name, value in options.items())
-    channel = interaction.channel
-    where = (
-        channel_of(channel)
-        if channel is not None
-        else ChannelRef(PLATFORM, str(interaction.channel_id))
-    )
     return Message(
         PLATFORM,
-        where,
+        _where(interaction),
         user_of(interaction.user),
         f"/{data['name']} {shown}".strip(),
         id=str(interaction.id),
@@ -85,6 +88,43 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Message | None:
         raw=interaction,
         invocation=Invocation(data["name"], options=options),
     )
+
+
+def _where(interaction: discord.Interaction[Any]) -> ChannelRef:
+    channel = interaction.channel
+    if channel is not None:
+        return channel_of(channel)
+    return ChannelRef(PLATFORM, str(interaction.channel_id))
+
+
+def action_of(interaction: discord.Interaction[Any]) -> Action | None:
+    """A component click (type 3) or a modal submission (type 5) as an Action; None
+    for other interactions. ``key`` is the interaction id, which answers it."""
+    kind = interaction.type
+    data: Any = interaction.data or {}
+    where = _where(interaction)
+    user = user_of(interaction.user)
+    key = str(interaction.id)
+    if kind is discord.InteractionType.component:
+        message = MessageRef(where, str(interaction.message.id)) if interaction.message else None
+        values = tuple(str(v) for v in data.get("values") or ())
+        ident = str(data.get("custom_id", ""))
+        return Action(PLATFORM, where, user, ident, values, message, key=key, raw=interaction)
+    if kind is discord.InteractionType.modal_submit:
+        fields = dict(_inputs(data.get("components") or ()))
+        ident = str(data.get("custom_id", ""))
+        return Action(PLATFORM, where, user, ident, fields=fields, key=key, raw=interaction)
+    return None
+
+
+def _inputs(rows: Any) -> Any:
+    """(custom_id, value) of each text input of a submitted modal: in action rows
+    (``components``), or in labels (``component``, the newer layout)."""
+    for row in rows:
+        inner = row.get("components") or ([row["component"]] if "component" in row else [])
+        for item in inner:
+            if "custom_id" in item:
+                yield str(item["custom_id"]), str(item.get("value") or "")
 
 
 def reaction_of(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import Card, Reply
+from bot.model import Button, Card, Form, Reply, Rows
 
 CONTENT_LIMIT = 2000
 # Above this many characters a reply goes out as a file rather than as a wall of
@@ -38,6 +38,7 @@ class Outgoing:
     content: str = ""
     embed: dict[str, Any] | None = None
     files: tuple[tuple[str, bytes], ...] = ()
+    components: tuple[dict[str, Any], ...] = ()  # action rows, in the API's shape
 
 
 def render(reply: Reply) -> list[Outgoing]:
@@ -45,7 +46,7 @@ def render(reply: Reply) -> list[Outgoing]:
 
     Text over 2000 characters is split on line boundaries, a code block closed and
     reopened where it must be cut; text over :data:`FILE_THRESHOLD` becomes a file.
-    The embed and any files ride on the last message.
+    The embed, any files and the components ride on the last message.
     """
     files = reply.files
     text = reply.text
@@ -55,8 +56,67 @@ def render(reply: Reply) -> list[Outgoing]:
     chunks = split(text) if text else [""]
     embed = render_card(reply.card) if reply.card is not None else None
     out = [Outgoing(content=chunk) for chunk in chunks[:-1]]
-    out.append(Outgoing(content=chunks[-1], embed=embed, files=files))
+    rows = render_components(reply.components)
+    out.append(Outgoing(content=chunks[-1], embed=embed, files=files, components=rows))
     return out
+
+
+# Button styles (developer docs, "Message Components": primary 1 … danger 4, link 5).
+STYLE = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
+LINK = 5
+
+
+def render_components(rows: Rows) -> tuple[dict[str, Any], ...]:
+    """Rows of buttons and selects as action rows (type 1) of buttons (type 2) and
+    string selects (type 3). The neutral model was checked against these limits."""
+    out = []
+    for row in rows:
+        items: list[dict[str, Any]] = []
+        for comp in row:
+            if isinstance(comp, Button):
+                item: dict[str, Any] = {"type": 2, "label": comp.label}
+                if comp.url:
+                    item |= {"style": LINK, "url": comp.url}
+                else:
+                    item |= {"style": STYLE[comp.style], "custom_id": comp.id}
+            else:
+                options = [
+                    {"label": o.label, "value": o.value}
+                    | ({"description": o.description} if o.description else {})
+                    for o in comp.choices
+                ]
+                item = {"type": 3, "custom_id": comp.id, "options": options}
+                item |= {"min_values": comp.min, "max_values": comp.max}
+                if comp.placeholder:
+                    item["placeholder"] = comp.placeholder
+            if comp.disabled:
+                item["disabled"] = True
+            items.append(item)
+        out.append({"type": 1, "components": items})
+    return tuple(out)
+
+
+def render_form(form: Form, form_id: str) -> dict[str, Any]:
+    """A form as a modal (interaction callback type 9's data): one text input
+    (type 4; style 1 short, 2 paragraph) per action row."""
+    rows = []
+    for spec in form.fields:
+        field: dict[str, Any] = {
+            "type": 4,
+            "custom_id": spec.name,
+            "label": spec.label,
+            "style": 2 if spec.long else 1,
+            "required": spec.required,
+            "max_length": spec.most,
+        }
+        if spec.min_length:
+            field["min_length"] = spec.min_length
+        if spec.placeholder:
+            field["placeholder"] = spec.placeholder
+        if spec.default:
+            field["value"] = spec.default
+        rows.append({"type": 1, "components": [field]})
+    return {"custom_id": form_id, "title": form.title, "components": rows}
 
 
 def allowed_mentions(reply: Reply) -> dict[str, Any]:

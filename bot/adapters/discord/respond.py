@@ -1,10 +1,12 @@
-"""Answering one slash-command interaction: respond, defer automatically, follow up.
+"""Answering one interaction: respond, defer automatically, follow up.
 
 Discord invalidates an interaction that gets no response within 3 s; its token
 then lives 15 minutes for edits and follow-ups (developer docs,
-``interactions/receiving-and-responding``). A handler that has not answered
-within ``defer_after`` seconds (about 2) gets a deferred "thinking…" response
-on its behalf; its reply later fills that message in.
+``interactions/receiving-and-responding``). A slash command whose handler has
+not answered within ``defer_after`` seconds (about 2) gets a deferred
+"thinking…" response (type 5) on its behalf; its reply later fills that message
+in. A click or a form submission gets a deferred update (type 6) instead: the
+user sees nothing change until the handler updates the message or answers.
 """
 
 from __future__ import annotations
@@ -43,6 +45,42 @@ def embeds_of(out: Outgoing) -> list[discord.Embed]:
     return [discord.Embed.from_dict(out.embed)] if out.embed is not None else []
 
 
+class RawView:
+    """Components in the API's shape, where discord.py's calls take a ``view``.
+
+    Not a ``discord.ui.View``: our component ids route a click after a restart,
+    so discord.py need not keep a view per message (``is_finished`` keeps them
+    out of its view store, which would grow with every message sent).
+    """
+
+    __discord_ui_view__ = True
+    timeout = None
+
+    def __init__(self, rows: tuple[dict[str, Any], ...] | dict[str, Any]) -> None:
+        self._rows = rows
+
+    def to_components(self) -> Any:
+        return list(self._rows) if isinstance(self._rows, tuple) else self._rows["components"]
+
+    def to_dict(self) -> dict[str, Any]:  # as a modal: send_modal reads this
+        assert isinstance(self._rows, dict)
+        return self._rows
+
+    def has_components_v2(self) -> bool:
+        return False
+
+    def is_finished(self) -> bool:
+        return True
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def view_of(out: Outgoing) -> Any:
+    """The ``view`` argument for ``out``: its components, or none at all."""
+    return RawView(out.components)
+
+
 class Responder:
     """Owns the response to one interaction: the first reply answers it (or fills in
     the automatic defer), later ones are follow-ups; the auto-defer timer is a task
@@ -50,8 +88,11 @@ class Responder:
 
     def __init__(self, interaction: discord.Interaction[Any], defer_after: float) -> None:
         self.interaction = interaction
+        # A click or a form submission, rather than a slash command.
+        self.on_message = interaction.type is not discord.InteractionType.application_command
         self._lock = asyncio.Lock()
         self._deferred = False  # answered with "thinking…", still to be filled in
+        self._updating = False  # the first response updated (or deferred updating) the message
         self._original: str | None = None  # id of the original response message, once known
         self._timer = asyncio.get_running_loop().create_task(
             self._auto_defer(defer_after), name=f"discord-defer:{interaction.id}"
@@ -71,11 +112,14 @@ class Responder:
             try:
                 # Bounded: a defer later than Discord's 3 s is useless anyway.
                 async with asyncio.timeout(DEFER_TIMEOUT):
-                    await self.interaction.response.defer(thinking=True)
+                    await self.interaction.response.defer(thinking=not self.on_message)
             except Exception as exc:  # a task nobody awaits: log here or lose it
                 log.warning("could not defer interaction %s: %r", self.interaction.id, exc)
                 return
-            self._deferred = True
+            if self.on_message:
+                self._updating = True
+            else:
+                self._deferred = True
             log.debug("interaction %s deferred after %g s", self.interaction.id, delay)
 
     async def settle(self) -> None:
@@ -92,10 +136,13 @@ class Responder:
                     if self._deferred:
                         self._deferred = False
                         await self.interaction.delete_original_response()
-                    elif not self.interaction.response.is_done():
-                        await self.interaction.response.send_message("Done.", ephemeral=True)
-                    else:
+                    elif self.interaction.response.is_done():
                         return
+                    elif self.on_message:  # a silent acknowledgement: type 6
+                        await self.interaction.response.defer()
+                        self._updating = True
+                    else:
+                        await self.interaction.response.send_message("Done.", ephemeral=True)
             except Exception as exc:  # a task nobody awaits: log here or lose it
                 log.warning("could not close interaction %s: %r", self.interaction.id, exc)
                 return
@@ -120,6 +167,7 @@ class Responder:
                 files=files_of(out),
                 ephemeral=reply.ephemeral,
                 allowed_mentions=mentions_of(reply),
+                view=view_of(out),
             )
             self._original = str(done.message_id or self.interaction.id)
             return self._original
@@ -134,6 +182,7 @@ class Responder:
                 embeds=embeds_of(out),
                 attachments=files_of(out),
                 allowed_mentions=mentions_of(reply),
+                view=view_of(out),
             )
             self._original = str(msg.id)
             return self._original
@@ -146,9 +195,38 @@ class Responder:
             files=files_of(out),
             ephemeral=reply.ephemeral,
             allowed_mentions=mentions_of(reply),
+            view=view_of(out),
             wait=True,
         )
         return str(msg.id)
+
+    async def update(self, reply: Reply, message: discord.PartialMessage | None) -> None:
+        """Replace the message the clicked component was on: as the response (type 7)
+        while none was given, else by editing it (``message``: it, for when the
+        response was something else, an ephemeral answer say)."""
+        out = render(reply)[0]
+        content = {"content": out.content, "embeds": embeds_of(out), "view": view_of(out)}
+        async with self._lock:
+            self._timer.cancel()
+            response = self.interaction.response
+            if not response.is_done():
+                await response.edit_message(**content, allowed_mentions=mentions_of(reply))
+                self._updating = True
+            elif self._updating:
+                await self.interaction.edit_original_response(
+                    **content, allowed_mentions=mentions_of(reply)
+                )
+            elif message is not None:
+                await message.edit(**content, allowed_mentions=mentions_of(reply))
+
+    async def open_form(self, modal: dict[str, Any]) -> bool:
+        """Answer with a modal (type 9), which only a first response can be."""
+        async with self._lock:
+            if self.interaction.response.is_done():
+                return False
+            self._timer.cancel()
+            await self.interaction.response.send_modal(RawView(modal))  # type: ignore[arg-type]
+            return True
 
     async def edit(self, message_id: str, reply: Reply) -> str:
         """Replace the original response or a follow-up with ``reply``'s first message."""
@@ -157,7 +235,10 @@ class Responder:
             msg: discord.Message
             if message_id == self._original:
                 msg = await self.interaction.edit_original_response(
-                    content=out.content, embeds=embeds_of(out), allowed_mentions=mentions_of(reply)
+                    content=out.content,
+                    embeds=embeds_of(out),
+                    allowed_mentions=mentions_of(reply),
+                    view=view_of(out),
                 )
             else:
                 msg = await self.interaction.followup.edit_message(
@@ -165,5 +246,6 @@ class Responder:
                     content=out.content,
                     embeds=embeds_of(out),
                     allowed_mentions=mentions_of(reply),
+                    view=view_of(out),
                 )
             return str(msg.id)

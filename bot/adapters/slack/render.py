@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import Card, Field, Reply
+from bot.model import Button, Card, Field, Form, Reply, Rows
 
 TEXT_LIMIT = 4000
 SECTION_LIMIT = 3000
@@ -126,13 +126,15 @@ def _lines(text: str, width: int) -> list[str]:
 
 
 def render(reply: Reply) -> list[Post]:
-    """The messages that make up ``reply``: long text in several, a card as blocks in the last."""
+    """The messages that make up ``reply``: long text in several, a card and the
+    components as blocks in the last."""
     text = mrkdwn(reply.text, allow_mentions=reply.allow_mentions) if reply.text else ""
     chunks = split(text) if text.strip() else []
-    if reply.card is None:
+    if reply.card is None and not reply.components:
         return [Post(chunk) for chunk in chunks]
-    blocks = card_blocks(reply.card, reply.allow_mentions)
-    fallback = card_fallback(reply.card, reply.allow_mentions)
+    blocks = card_blocks(reply.card, reply.allow_mentions) if reply.card else []
+    blocks += component_blocks(reply.components)
+    fallback = card_fallback(reply.card, reply.allow_mentions) if reply.card else ""
     if chunks and len(chunks[-1]) <= SECTION_LIMIT:
         # Text and card together, as one message: the text leads as its own section.
         last = chunks.pop()
@@ -141,6 +143,104 @@ def render(reply: Reply) -> list[Post]:
     posts = [Post(chunk) for chunk in chunks]
     posts.append(Post(fallback[:TEXT_LIMIT], blocks[:BLOCK_LIMIT]))
     return posts
+
+
+# Button styles: Slack has primary and danger; the others are its default look.
+_STYLE = {"primary": "primary", "danger": "danger", "success": "primary"}
+LINK_PREFIX = "link:"  # action_id of a link button: Slack sends its click too, to be ignored
+
+
+def component_blocks(rows: Rows) -> list[Block]:
+    """Each row as an ``actions`` block of buttons or a select. Slack cannot disable
+    an element, so a row whose components are disabled shows as a context line
+    (the chosen button in bold), which nobody can click."""
+    blocks: list[Block] = []
+    for n, row in enumerate(rows):
+        if all(comp.disabled for comp in row):
+            blocks.append(_context([_disabled_label(comp) for comp in row]))
+            continue
+        elements = [_element(comp, f"{n}.{i}") for i, comp in enumerate(row) if not comp.disabled]
+        blocks.append({"type": "actions", "block_id": f"row{n}", "elements": elements})
+    return blocks
+
+
+def _disabled_label(comp: Button | Any) -> str:
+    if isinstance(comp, Button):
+        label = escape(comp.label)
+        return f"*{label}*" if comp.style == "primary" else label
+    return " · ".join(escape(o.label) for o in comp.choices)
+
+
+def _context(labels: list[str]) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": "  ·  ".join(labels)}]}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _element(comp: Button | Any, where: str) -> dict[str, Any]:
+    if isinstance(comp, Button):
+        element: dict[str, Any] = {"type": "button", "text": _plain(comp.label)}
+        if comp.url:
+            return element | {"url": comp.url, "action_id": LINK_PREFIX + where}
+        element["action_id"] = comp.id
+        if comp.style in _STYLE:
+            element["style"] = _STYLE[comp.style]
+        return element
+    options = [
+        {"text": _plain(o.label), "value": o.value}
+        | ({"description": _plain(o.description)} if o.description else {})
+        for o in comp.choices
+    ]
+    multi = comp.max > 1
+    element = {
+        "type": "multi_static_select" if multi else "static_select",
+        "action_id": comp.id,
+        "options": options,
+    }
+    if multi:
+        element["max_selected_items"] = comp.max
+    if comp.placeholder:
+        element["placeholder"] = _plain(comp.placeholder)
+    return element
+
+
+def form_view(form: Form, form_id: str, private: str) -> dict[str, Any]:
+    """A form as a modal view for ``views.open``: one ``input`` block per field, its
+    block_id the field's name; ``private``: what comes back with the submission."""
+    blocks = []
+    for spec in form.fields:
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": spec.long,
+            "max_length": spec.most,
+        }
+        if spec.min_length:
+            element["min_length"] = spec.min_length
+        if spec.placeholder:
+            element["placeholder"] = _plain(spec.placeholder)
+        if spec.default:
+            element["initial_value"] = spec.default
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": spec.name,
+                "label": _plain(spec.label),
+                "optional": not spec.required,
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": form_id,
+        "title": _plain(form.title),
+        "submit": _plain(form.submit),
+        "close": _plain("Cancel"),
+        "private_metadata": private,
+        "blocks": blocks,
+    }
 
 
 MAX_POSTS = 4  # a longer answer is a few messages and a file, not hundreds of messages

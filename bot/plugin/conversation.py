@@ -1,0 +1,146 @@
+"""Handlers waiting for the user: ``ctx.ask`` (their next message), ``ctx.choose``
+(their click) and ``ctx.form`` (their submission).
+
+A waiter is a future in a dict, keyed by where the answer will come from; the
+dispatcher offers it each message (one dict lookup, only while someone waits)
+and each click on a waiter's id. A handler waiting here holds no concurrency
+slot and its deadline is paused: ``pause`` (set by the dispatcher) gives both
+back and returns what takes them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.model import Action, Form, Message
+
+log = logging.getLogger("bot.dispatch")
+
+AskKey = tuple[str, str, str | None, str]  # platform, channel, thread, user
+Resume = Callable[[], Awaitable[None]]
+
+NOT_YOURS = "This isn't yours to answer."
+EXPIRED_CHOICE = "This question is closed."
+
+
+@dataclass(slots=True)
+class Waiter:
+    """One pending answer: who may give it, and the handler waiting for it."""
+
+    key: AskKey | str  # where it is filed: an ask's place, or a token
+    future: asyncio.Future[Any]
+    task: asyncio.Task[None] | None
+    user: str  # the only user whose answer counts
+    form: Form | None = None  # a form's fields, checked when it is submitted
+
+
+def ask_key(event: Message | Action) -> AskKey:
+    who = event.author if isinstance(event, Message) else event.user
+    return (event.platform, event.channel.id, event.channel.thread, who.id)
+
+
+class Conversations:
+    """This process's waiters. ``asks`` is read by the dispatcher before it routes a
+    message, so it is a plain dict: empty costs nothing."""
+
+    def __init__(self) -> None:
+        self.asks: dict[AskKey, Waiter] = {}
+        self.tokens: dict[str, Waiter] = {}  # choices and forms, by the token in their ids
+        self.waiting: set[asyncio.Task[None]] = set()  # handlers parked here right now
+        self.pause: Callable[[asyncio.Task[None]], Resume] | None = None
+        self._changed: asyncio.Event | None = None
+
+    def expect_message(self, key: AskKey, task: asyncio.Task[None] | None) -> Waiter:
+        """Wait for the next message at ``key``; an older ask there is answered None."""
+        old = self.asks.pop(key, None)
+        if old is not None:
+            self._resolve(old, None)
+        waiter = self.asks[key] = Waiter(key, _future(), task, key[3])
+        return waiter
+
+    def expect_action(
+        self, token: str, user: str, task: asyncio.Task[None] | None, form: Form | None = None
+    ) -> Waiter:
+        waiter = self.tokens[token] = Waiter(token, _future(), task, user, form)
+        return waiter
+
+    def take_message(self, msg: Message) -> asyncio.Task[None] | None:
+        """Hand ``msg`` to the handler waiting for it, if any: the task it wakes."""
+        waiter = self.asks.pop(ask_key(msg), None)
+        if waiter is None or waiter.future.done():
+            return None
+        self._resolve(waiter, msg)
+        return waiter.task
+
+    def take_action(self, action: Action, token: str) -> asyncio.Task[None] | str:
+        """Hand a click or a submission to its waiter: the task it wakes, or what to
+        tell the user instead (the question is closed, it is someone else's, a field
+        does not fit)."""
+        waiter = self.tokens.get(token)
+        if waiter is None or waiter.future.done():
+            return EXPIRED_CHOICE
+        if action.user.id != waiter.user:
+            return NOT_YOURS
+        if waiter.form is not None:
+            problems = waiter.form.problems(dict(action.fields or {}))
+            if problems:
+                return " ".join(problems.values())
+        del self.tokens[token]
+        self._resolve(waiter, action)
+        return waiter.task or ""
+
+    async def wait(self, waiter: Waiter, timeout: float) -> Any:
+        """The answer, or None after ``timeout`` seconds; the handler's slot and
+        deadline are given back meanwhile."""
+        task = waiter.task
+        resume = self.pause(task) if self.pause is not None and task is not None else None
+        if task is not None:
+            self.waiting.add(task)
+            self._wake()
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._forget(waiter)
+            if task is not None:
+                self.waiting.discard(task)
+            if resume is not None:
+                await resume()
+
+    def _forget(self, waiter: Waiter) -> None:
+        table: dict[Any, Waiter] = self.tokens if isinstance(waiter.key, str) else self.asks
+        if table.get(waiter.key) is waiter:
+            del table[waiter.key]
+
+    def _resolve(self, waiter: Waiter, answer: Any) -> None:
+        if not waiter.future.done():
+            waiter.future.set_result(answer)
+        if waiter.task is not None:
+            # Running again from now: the harness must not think it still waits.
+            self.waiting.discard(waiter.task)
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    def changed(self) -> asyncio.Event:
+        """Set whenever a handler starts waiting (the harness's idle check listens)."""
+        if self._changed is None or self._changed.is_set():
+            self._changed = asyncio.Event()
+        return self._changed
+
+    def cancel_all(self) -> set[asyncio.Task[None]]:
+        """Shutdown: cancel every handler still waiting for an answer."""
+        tasks = set(self.waiting)
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+
+def _future() -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().create_future()
