@@ -166,6 +166,10 @@ class FakeSlack:
     def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         return {}
 
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = json.loads(args["view"]) if isinstance(args["view"], str) else args["view"]
+        return {"view": {"id": f"V{next(self._ids):04d}", **view, "state": {"values": {}}}}
+
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{len(self.calls):04d}"
         return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
@@ -279,6 +283,86 @@ class FakeSlack:
             "response_url": f"{self.url}/response/{n}",
             "trigger_id": f"{n}.1111.abcdef",
         }
+
+
+def block_actions_body(
+    slack: FakeSlack,
+    post: Call,
+    action_id: str,
+    *,
+    selected: list[str] | None = None,
+    user: str = "U0001",
+    ephemeral: bool = False,
+) -> dict[str, Any]:
+    """A ``block_actions`` payload: ``user`` clicked ``action_id`` on the message the
+    bot posted with ``post`` (a chat.postMessage call); ``selected``: a select's choice."""
+    n = next(slack._ids)
+    ts = f"{1700000000 + n}.000200"
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": "row0",
+        "type": "button",
+        "action_ts": f"{1700000000 + n}.000300",
+    }
+    if selected is not None:
+        action["type"] = "static_select"
+        action["selected_option"] = {
+            "text": {"type": "plain_text", "text": selected[0]},
+            "value": selected[0],
+        }
+    channel = post.args.get("channel", "C0001")
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "ada", "name": "ada", "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        },
+        "trigger_id": f"{n}.2222.abcdef",
+        "team": {"id": TEAM, "domain": "fake"},
+        "channel": {"id": channel, "name": "general"},
+        "message": {"type": "message", "ts": ts, "text": post.args.get("text", ""),
+                    "blocks": json.loads(post.args["blocks"]) if isinstance(
+                        post.args.get("blocks"), str) else post.args.get("blocks")},
+        "response_url": f"{slack.url}/response/a{n}",
+        "actions": [action],
+    }  # fmt: skip
+
+
+def view_submission_body(
+    slack: FakeSlack, opened: Call, values: dict[str, str], *, user: str = "U0001"
+) -> dict[str, Any]:
+    """A ``view_submission``: ``user`` sent the modal the bot opened with ``opened``
+    (a views.open call), each input block answered from ``values``."""
+    view = (
+        json.loads(opened.args["view"])
+        if isinstance(opened.args["view"], str)
+        else opened.args["view"]
+    )
+    state = {
+        block["block_id"]: {
+            block["element"]["action_id"]: {
+                "type": "plain_text_input",
+                "value": values.get(block["block_id"]),
+            }
+        }
+        for block in view["blocks"]
+        if block["type"] == "input"
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "fake"},
+        "user": {"id": user, "username": "ada", "name": "ada", "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "legacy-verification-token",
+        "trigger_id": f"{next(slack._ids)}.3333.abcdef",
+        "view": {**view, "id": f"V{next(slack._ids):04d}", "state": {"values": state}},
+        "response_urls": [],
+    }
 
 
 def message_event(

@@ -9,6 +9,7 @@ returns an empty 200. Slack wants that ack within 3 s; the handler runs after it
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,7 +41,18 @@ from bot.adapters.slack.settings import SlackSettings
 from bot.errors import AdapterError, ConfigError
 from bot.http.backoff import FIRST_DELAY, until_reached
 from bot.logging import redact
-from bot.model import BotReady, ChannelRef, CommandInfo, Message, MessageRef, Reply, Sink, User
+from bot.model import (
+    Action,
+    BotReady,
+    ChannelRef,
+    CommandInfo,
+    Form,
+    Message,
+    MessageRef,
+    Reply,
+    Sink,
+    User,
+)
 from bot.web.routes import WebRoutes
 
 log = logging.getLogger("bot.adapters.slack")
@@ -63,7 +75,7 @@ class _Ack(AsyncMiddleware):
     """The one catch-all: runs after bolt's own checks (signature, authorization, its
     own events, url_verification), routes the request, and acks with an empty 200."""
 
-    def __init__(self, route: Callable[[AsyncBoltRequest], None]) -> None:
+    def __init__(self, route: Callable[[AsyncBoltRequest], dict[str, Any] | None]) -> None:
         self._route = route
 
     async def async_process(
@@ -74,10 +86,15 @@ class _Ack(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         try:
-            self._route(req)
+            answer = self._route(req)
         except Exception:
             log.exception("slack: could not convert a %s request", req.body.get("type", "?"))
-        return BoltResponse(status=200, body="")
+            answer = None
+        if answer is None:
+            return BoltResponse(status=200, body="")
+        return BoltResponse(
+            status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+        )
 
 
 class SlackAdapter:
@@ -251,9 +268,15 @@ class SlackAdapter:
         return self._out
 
     async def send(
-        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | Action | None = None
     ) -> MessageRef:
         return await self._outbound().send(channel, reply, reply_to=reply_to)
+
+    async def update(self, action: Action, reply: Reply) -> MessageRef:
+        return await self._outbound().update(action, reply)
+
+    async def open_form(self, trigger: Message | Action, form: Form, form_id: str) -> bool:
+        return await self._outbound().open_form(trigger, form, form_id)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
         return await self._outbound().edit(ref, reply)

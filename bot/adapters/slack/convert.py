@@ -7,12 +7,23 @@ docs.slack.dev/interactivity/implementing-slash-commands.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters.slack.emoji import to_unicode
-from bot.model import ChannelRef, Event, Invocation, MemberJoined, Message, ReactionAdded, User
+from bot.model import (
+    Action,
+    ChannelRef,
+    Event,
+    Invocation,
+    MemberJoined,
+    Message,
+    MessageRef,
+    ReactionAdded,
+    User,
+)
 
 PLATFORM = "slack"
 
@@ -125,3 +136,87 @@ def convert_command(body: Mapping[str, Any]) -> Message:
         raw=body,
         invocation=Invocation(name, args),
     )
+
+
+def _user(body: Mapping[str, Any]) -> User:
+    user = body.get("user") or {}
+    ident = str(user.get("id", ""))
+    return User(ident, str(user.get("username") or user.get("name") or ident))
+
+
+def convert_block_action(body: Mapping[str, Any]) -> Action | None:
+    """A ``block_actions`` payload (a click on a button or a select) as an Action;
+    None for a link button's click, which Slack reports too. ``raw`` keeps the
+    ``trigger_id`` (a modal, within 3 s) and ``response_url``."""
+    actions = body.get("actions") or [{}]
+    action = actions[0]
+    ident = str(action.get("action_id", ""))
+    if ident.startswith("link:") or not ident:
+        return None
+    if action.get("selected_options") is not None:
+        values = tuple(str(o["value"]) for o in action["selected_options"])
+    elif action.get("selected_option"):
+        values = (str(action["selected_option"]["value"]),)
+    else:
+        values = ()
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    ts = str(container.get("message_ts") or message.get("ts") or "")
+    thread = message.get("thread_ts")
+    where = ChannelRef(PLATFORM, channel, str(thread) if thread and thread != ts else None)
+    ref = MessageRef(where, ts) if ts else None
+    key = str(body.get("trigger_id") or action.get("action_ts") or "")
+    return Action(PLATFORM, where, _user(body), ident, values, ref, key=key, raw=body)
+
+
+def _input_value(inputs: Mapping[str, Any]) -> str:
+    """The text of an input block's one element (``{action_id: {"value": …}}``)."""
+    for element in inputs.values():
+        return str((element or {}).get("value") or "")
+    return ""
+
+
+def form_metadata(channel: ChannelRef) -> str:
+    """What a modal carries back to say where it was opened (``private_metadata``)."""
+    return json.dumps({"channel": channel.id, "thread": channel.thread})
+
+
+def convert_view_submission(body: Mapping[str, Any]) -> Action:
+    """A ``view_submission`` (a modal's form sent) as an Action: ``fields`` by block
+    id, the channel from the view's ``private_metadata``."""
+    view = body.get("view") or {}
+    state = (view.get("state") or {}).get("values") or {}
+    fields = {str(block): _input_value(inputs) for block, inputs in state.items()}
+    try:
+        where = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        where = {}
+    channel = ChannelRef(PLATFORM, str(where.get("channel", "")), where.get("thread"))
+    ident = str(view.get("callback_id", ""))
+    key = str(view.get("id", ""))
+    return Action(PLATFORM, channel, _user(body), ident, fields=fields, key=key, raw=body)
+
+
+def view_errors(body: Mapping[str, Any]) -> dict[str, str]:
+    """Fields of a submitted modal that break the limits its own blocks set
+    (``max_length``, ``min_length``, required), as ``response_action: errors`` wants
+    them: block id → message. Slack's client checks these too; a forged or
+    replayed submission does not get past here."""
+    view = body.get("view") or {}
+    submitted = convert_view_submission(body).fields or {}
+    errors = {}
+    for block in view.get("blocks") or ():
+        if block.get("type") != "input":
+            continue
+        name = str(block.get("block_id", ""))
+        element = block.get("element") or {}
+        value = submitted.get(name, "")
+        most, least = element.get("max_length"), element.get("min_length")
+        if not value.strip() and not block.get("optional"):
+            errors[name] = "Please fill this in."
+        elif most is not None and len(value) > int(most):
+            errors[name] = f"At most {most} characters, please ({len(value)} now)."
+        elif value and least is not None and len(value) < int(least):
+            errors[name] = f"At least {least} characters, please."
+    return errors

@@ -13,7 +13,13 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.adapters.slack.convert import convert_command, convert_event
+from bot.adapters.slack.convert import (
+    convert_block_action,
+    convert_command,
+    convert_event,
+    convert_view_submission,
+    view_errors,
+)
 from bot.model import Event, Sink
 
 log = logging.getLogger("bot.adapters.slack")
@@ -45,20 +51,36 @@ class Inbound:
         self._me = me
         self._seen = Seen()
 
-    def handle(self, body: Mapping[str, Any], headers: Mapping[str, Sequence[str]]) -> None:
-        """One delivery: an ``event_callback`` or a slash command; the rest is ignored."""
+    def handle(
+        self, body: Mapping[str, Any], headers: Mapping[str, Sequence[str]]
+    ) -> dict[str, Any] | None:
+        """One delivery: an ``event_callback``, a slash command, a click or a form
+        submission; the rest is ignored. The body of the ack, when it has one (a
+        form whose fields do not fit gets its errors shown in the modal)."""
+        if body.get("type") == "view_submission":
+            errors = view_errors(body)
+            if errors:
+                return {"response_action": "errors", "errors": errors}
         event, key = self._convert(body)
         if event is None:
-            return
+            return None
         if key and not self._seen.first_time(key):
             retry = (headers.get("x-slack-retry-num") or ["0"])[0]
             log.info("slack: ignored a repeated delivery of %s (retry %s)", key, retry)
-            return
+            return None
         self._sink(event)
+        return None
 
     def _convert(self, body: Mapping[str, Any]) -> tuple[Event | None, str]:
-        if body.get("type") == "event_callback":
+        kind = body.get("type")
+        if kind == "event_callback":
             return convert_event(body, self._me), str(body.get("event_id") or "")
+        if kind == "block_actions":
+            action = convert_block_action(body)
+            return action, action.key if action else ""
+        if kind == "view_submission":
+            action = convert_view_submission(body)
+            return action, action.key
         if "command" in body and "trigger_id" in body:
             # A slash command: trigger_id is unique to one invocation.
             return convert_command(body), str(body["trigger_id"])
