@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+
+from blockbuster import BlockBuster
 
 from bot import Card, Context, Field, Plugin
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core import Runtime
+from bot.model import Button, Form, TextInput
 from tests.helpers import registry_of
 
 
@@ -103,3 +108,72 @@ def test_markdown_is_plain_text_off_a_terminal_and_ansi_styles_on_one() -> None:
         "\x1b[1mbold\x1b[22m and \x1b[3mit\x1b[23m and \x1b[36mco*de*\x1b[39m"
         " and docs <https://x.test>\nx = **1**"
     )
+
+
+class Watched(io.StringIO):
+    """Console output that can be awaited: ``await out.written()`` returns after a write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._event = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self._event.set()
+        return super().write(text)
+
+    async def written(self) -> None:
+        await self._event.wait()
+        self._event.clear()
+
+
+def buttons() -> Plugin:
+    plugin = Plugin("ship")
+
+    @plugin.command
+    async def deploy(ctx: Context) -> None:
+        await ctx.reply("Where?", buttons=[Button("staging", "go", "s"), Button("prod", "go", "p")])
+
+    @plugin.on_action("go")
+    async def go(ctx: Context, value: str) -> None:
+        await ctx.update(f"Deploying {value}")
+
+    @plugin.command
+    async def report(ctx: Context) -> None:
+        fields = [TextInput("title", "Title", max_length=5)]
+        await ctx.reply(f"got {await ctx.form(Form('Bug', fields))}")
+
+    return plugin
+
+
+async def test_buttons_are_numbered_and_typing_a_number_clicks(blockbuster: BlockBuster) -> None:
+    """A real pipe held open: each line is typed only once the bot has answered the last."""
+    # The adapter reads the pipe only when the loop reports it readable: no wait.
+    blockbuster.functions["os.read"].deactivate()
+    read_fd, write_fd = os.pipe()
+    out = Watched()
+    adapter = ConsoleAdapter(stdin=os.fdopen(read_fd, "rb"), stdout=out, interactive=False)
+    runtime = Runtime(Settings(storage_url="memory://"), registry_of(buttons()), [adapter])
+    task = asyncio.create_task(runtime.run())
+
+    async def typed(line: str, expect: str) -> None:
+        await asyncio.to_thread(os.write, write_fd, line.encode() + b"\n")
+        try:
+            async with asyncio.timeout(10):
+                while expect not in out.getvalue():
+                    await out.written()
+        except TimeoutError:
+            raise AssertionError(
+                f"{expect!r} not shown after {line!r}:\n{out.getvalue()}"
+            ) from None
+
+    try:
+        await typed("!deploy", "[2] prod")
+        assert out.getvalue().splitlines()[-1] == "[1] staging  [2] prod"
+        await typed("2", "Deploying p")
+        await typed("!report", "Bug** · Title?".replace("**", ""))
+        await typed("toolong", "at most 5")
+        await typed("short", "got {'title': 'short'}")
+        await typed("2", "I don't know 2")  # no buttons shown any more: just text
+    finally:
+        os.close(write_fd)
+    assert await asyncio.wait_for(task, 10) == 0

@@ -179,11 +179,13 @@ def disabled(rows: Rows, chosen: str | None = None) -> Rows:
     for row in rows:
         new: list[Component] = []
         for comp in row:
-            if isinstance(comp, Button) and comp.url is None:
+            if isinstance(comp, Select):
+                new.append(replace(comp, disabled=True))
+            elif comp.url is None:
                 style: Style = "primary" if comp.id == chosen else "secondary"
                 new.append(replace(comp, disabled=True, style=style))
             else:
-                new.append(replace(comp, disabled=True) if comp.url is None else comp)  # type: ignore[union-attr]
+                new.append(comp)  # a link stays a link
         out.append(tuple(new))
     return tuple(out)
 

@@ -18,7 +18,7 @@ from bot.core.builtins import help_plugin
 from bot.errors import PluginError
 from bot.model import Card, ChannelRef, Event, Invocation, MessageRef, Reply, Select, User
 from bot.plugin import Plugin
-from bot.storage import KeyValue, MemoryStore
+from bot.storage import KeyValue, MemoryStore, Store
 from bot.web import WebSettings
 
 
@@ -42,6 +42,8 @@ class Harness:
        addresses here (the fakes live on 127.0.0.1); ``http_allow_private=False``
        tests the guard the bot applies in production. ``web``: where the web server
        listens (by default a free loopback port, when a plugin has a webhook).
+    ``store``: the store to run on (default a fresh in-memory one), closed on exit;
+    ``SQLiteStore.open(path)`` twice on one file plays a restart.
     """
 
     def __init__(
@@ -51,11 +53,12 @@ class Harness:
         platform: str = "test",
         user: User | None = None,
         web: WebSettings | None = None,
+        store: Store | None = None,
         **settings: Any,
     ) -> None:
         self.adapter = MemoryAdapter(platform)
         self.user = user or self.adapter.user
-        self.store = MemoryStore()
+        self.store = store if store is not None else MemoryStore()
         self.registry = Registry()
         self.registry.add(help_plugin(self.registry), {}, origin="built in")
         for plugin in plugins:
