@@ -21,24 +21,32 @@ from bot.errors import (
 from bot.http import Result
 from bot.http.guard import refusal as address_refusal
 from bot.model import (
+    Action,
     BotReady,
+    Button,
     Card,
     ChannelRef,
     Field,
+    Form,
     MemberJoined,
     Message,
     MessageRef,
     ReactionAdded,
     Reply,
+    Select,
+    TextInput,
     User,
 )
+from bot.model import SelectOption as Option
 from bot.plugin import CallNext, Context, Plugin
 from bot.plugin.guards import Check, check, cooldown, is_admin, is_direct, requires
 from bot.web.messages import WebRequest, WebResponse, signature_valid
 
 __all__ = [
+    "Action",
     "BotError",
     "BotReady",
+    "Button",
     "CallNext",
     "Card",
     "ChannelRef",
@@ -48,15 +56,19 @@ __all__ = [
     "FetchError",
     "FetchTimeout",
     "Field",
+    "Form",
     "LockTaken",
     "MemberJoined",
     "Message",
     "MessageRef",
+    "Option",
     "Plugin",
     "ReactionAdded",
     "Reply",
     "Result",
     "Secret",
+    "Select",
+    "TextInput",
     "UsageError",
     "User",
     "UserError",

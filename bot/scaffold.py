@@ -13,14 +13,20 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PLUGIN = '''\
 """{name}: say what it does in one line."""
 
-from bot import Context, Plugin
+from bot import Button, Context, Plugin
 
 plugin = Plugin("{name}", help="Say what {name} does in one line")
 
 
 @plugin.command(help="{name} [who] — greet someone (replace with what {name} does)")
 async def {name}(ctx: Context, who: str = "world") -> None:
-    await ctx.reply(f"Hello, {{who}}!")
+    await ctx.reply(f"Hello, {{who}}!", buttons=[Button("Wave back", "wave", who)])
+
+
+@plugin.on_action("wave")
+async def wave(ctx: Context, value: str) -> None:
+    """A click on "Wave back": the message changes in place, on every platform."""
+    await ctx.update(f"Hello, {{value}}! 👋")
 '''
 
 TEST = '''\
@@ -38,6 +44,13 @@ async def test_{name}_greets() -> None:
     async with Harness(plugin) as bot:
         assert await bot.ask("!{name}") == "Hello, world!"
         assert await bot.ask("!{name} Ada") == "Hello, Ada!"
+
+
+async def test_{name}_button_updates_the_message() -> None:
+    async with Harness(plugin) as bot:
+        await bot.say("!{name} Ada")
+        (update,) = await bot.click("Wave back")
+        assert update.text == "Hello, Ada! 👋"
 
 
 async def test_{name}_answers_usage_on_extra_arguments() -> None:

@@ -3,7 +3,8 @@
 ``!weather Oslo "New York"`` (or ``!weather Oslo, New York``) geocodes every city
 and fetches its conditions, all cities at once; one card answers, a field per
 city. A city that is not found, or whose lookup failed, says so in its own field
-while the others still answer.
+while the others still answer. A button under the card shows it again in the
+other units; ``!weather`` alone asks which city.
 """
 
 from __future__ import annotations
@@ -11,7 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot import Card, ConfigError, Context, FetchError, Field, Plugin, Result, UsageError, UserError
+from bot import (
+    Button,
+    Card,
+    ConfigError,
+    Context,
+    FetchError,
+    Field,
+    Plugin,
+    Reply,
+    Result,
+    UsageError,
+    UserError,
+)
 
 GEOCODE_TTL = 24 * 3600.0  # places do not move
 FORECAST_TTL = 10 * 60.0  # Open-Meteo refreshes "current" values every 15 minutes
@@ -84,10 +97,15 @@ plugin = Plugin("weather", help="Current weather, from Open-Meteo", config=Weath
 @plugin.command(
     help="Current weather in one or more cities: weather <city> [more…]\n"
     'Quote a name of several words or separate cities by commas: `weather "New York" Oslo`, '
-    "`weather New York, Oslo`."
+    "`weather New York, Oslo`. Without a city, it asks which."
 )
-async def weather(ctx: Context, city: str, *more: str) -> None:
-    names = split_cities((city, *more))
+async def weather(ctx: Context, *cities: str) -> None:
+    if not cities:
+        answer = await ctx.ask("Which city? (several: separate them by commas)", timeout=60)
+        if answer is None:
+            return
+        cities = (answer,) if "," in answer else (answer.strip(),)
+    names = split_cities(cities)
     if not names:
         raise UsageError("name a city")
     cap = ctx.config.max_cities
@@ -96,12 +114,30 @@ async def weather(ctx: Context, city: str, *more: str) -> None:
     if any(len(name) > NAME_CHARS for name in names):
         raise UserError(f"A city name is at most {NAME_CHARS} characters.")
     async with ctx.typing():
-        results = await ctx.gather(*(city_field(ctx, name) for name in names))
+        await ctx.reply(await report(ctx, names, ctx.config.units))
+
+
+@plugin.on_action("units")
+async def other_units(ctx: Context, value: str) -> None:
+    """The "°F" / "°C" button: the same cities again, in the units it names."""
+    units, _, joined = value.partition(":")
+    if units not in UNITS or not joined:
+        raise UserError("This button has expired.")
+    await ctx.update(await report(ctx, joined.split("\n"), units))
+
+
+async def report(ctx: Context, names: list[str], units: str) -> Reply:
+    """The card for ``names`` in ``units``, with the button that switches units."""
+    results = await ctx.gather(*(city_field(ctx, name, units) for name in names))
     fields = tuple(
         failed_field(ctx, name, r) if r.error else r.unwrap()
         for name, r in zip(names, results, strict=True)
     )
-    await ctx.reply(Card(title="Weather now", fields=fields, footer=ATTRIBUTION))
+    card = Card(title="Weather now", fields=fields, footer=ATTRIBUTION)
+    other = "imperial" if units == "metric" else "metric"
+    # The cities travel in the button's value (a long list is kept in the store).
+    toggle = Button(f"Show in {UNITS[other][1]}", "units", f"{other}:" + "\n".join(names))
+    return Reply(card=card, buttons=[toggle])
 
 
 NAME_CHARS = 100  # the longest place names are about 85; more is not a city, and not sent
@@ -119,8 +155,8 @@ def split_cities(words: tuple[str, ...]) -> list[str]:
     return list(unique.values())
 
 
-async def city_field(ctx: Context, city: str) -> Field:
-    """Geocode ``city``, then fetch its current conditions: one card field."""
+async def city_field(ctx: Context, city: str, units: str) -> Field:
+    """Geocode ``city``, then fetch its current conditions in ``units``: one card field."""
     config = ctx.config
     found = await ctx.fetch_json(
         f"{config.geocoding_url.rstrip('/')}/v1/search",
@@ -132,7 +168,7 @@ async def city_field(ctx: Context, city: str) -> Field:
     if not places:
         return Field(city, "❓ not found")
     place = places[0]
-    query, _, _ = UNITS[config.units]
+    query, _, _ = UNITS[units]
     forecast = await ctx.fetch_json(
         f"{config.forecast_url.rstrip('/')}/v1/forecast",
         params={
@@ -145,7 +181,7 @@ async def city_field(ctx: Context, city: str) -> Field:
         cache_ttl=FORECAST_TTL,
         service="Open-Meteo",
     )
-    return Field(place_name(place), conditions(forecast["current"], config.units))
+    return Field(place_name(place), conditions(forecast["current"], units))
 
 
 def place_name(place: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 
 ``!wiki Ada Lovelace`` asks the REST summary endpoint of the configured wiki. A
 disambiguation page says the term may mean several things and links the list; a
-missing page says so and, when the title search finds close matches, suggests them.
+missing page says so and, when the title search finds close matches, offers them
+as buttons: a click turns the answer into that page's summary.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bot import Card, ConfigError, Context, FetchError, Plugin, UsageError, UserError
+from bot import Button, Card, ConfigError, Context, FetchError, Plugin, Reply, UsageError, UserError
 
 SUMMARY_TTL = 3600.0  # a page's lead changes rarely; an hour keeps repeats free
 EXTRACT_CHARS = 500  # a paragraph: enough to answer, short enough for chat
@@ -53,6 +54,17 @@ async def wiki(ctx: Context, *, term: str) -> None:
         raise UsageError("missing term")
     if len(term) > TITLE_CHARS:
         raise UserError(f"That is too long for a title ({TITLE_CHARS} characters at most).")
+    await ctx.reply(await lookup(ctx, term))
+
+
+@plugin.on_action("page")
+async def suggested(ctx: Context, value: str) -> None:
+    """A suggestion's button: the answer becomes that page's summary."""
+    await ctx.update(await lookup(ctx, value[:TITLE_CHARS]))
+
+
+async def lookup(ctx: Context, term: str) -> Reply:
+    """The summary card of ``term``'s page, or why there is none (with suggestions)."""
     base = ctx.config.base
     try:
         page = await ctx.fetch_json(
@@ -63,9 +75,8 @@ async def wiki(ctx: Context, *, term: str) -> None:
     except FetchError as exc:
         if exc.status != 404:
             raise
-        await ctx.reply(await not_found(ctx, term))
-        return
-    await ctx.reply(summary_card(page, base))
+        return await not_found(ctx, term)
+    return Reply(card=summary_card(page, base))
 
 
 def unquote(term: str) -> str:
@@ -110,10 +121,10 @@ def trim(text: str, limit: int = EXTRACT_CHARS) -> str:
     return cut[: space if space > 0 else limit].rstrip(",;:") + "…"
 
 
-async def not_found(ctx: Context, term: str) -> str:
-    """No page, and the nearest titles if the title search finds any. The search
-    is a courtesy: when it fails, the answer simply has no suggestions."""
-    answer = f"No Wikipedia page for “{term}”."
+async def not_found(ctx: Context, term: str) -> Reply:
+    """No page, and the nearest titles as buttons if the title search finds any. The
+    search is a courtesy: when it fails, the answer simply has no suggestions."""
+    answer = Reply(f"No Wikipedia page for “{term}”.")
     try:
         found = await ctx.fetch_json(
             f"{ctx.config.base}/w/rest.php/v1/search/title",
@@ -127,4 +138,9 @@ async def not_found(ctx: Context, term: str) -> str:
         return answer
     if not titles:
         return answer
-    return f"{answer} Did you mean {', '.join(f'**{t}**' for t in titles)}?"
+    buttons = [Button(_label(t), "page", t) for t in dict.fromkeys(titles)]
+    return Reply(f"{answer.text} Did you mean one of these?", buttons=buttons)
+
+
+def _label(title: str) -> str:
+    return title if len(title) <= 75 else title[:74] + "…"  # Slack's button text limit

@@ -221,11 +221,38 @@ async def test_many_cities_respect_the_per_host_limit(fake_api: FakeAPI) -> None
     assert fake_api.peak_in_flight == 2  # concurrent, yet never more than two at once
 
 
-async def test_no_city_answers_the_usage_line(fake_api: FakeAPI) -> None:
+async def test_no_city_is_asked_for_and_no_name_answers_the_usage_line(
+    fake_api: FakeAPI,
+) -> None:
+    OpenMeteo(fake_api)
     async with Harness(plugin, env=env(fake_api)) as bot:
-        assert await bot.ask("!weather") == "missing city\nUsage: !weather <city> [more…]"
-        assert await bot.ask("!weather , ,") == "name a city\nUsage: !weather <city> [more…]"
-    assert fake_api.requests == []
+        assert await bot.ask("!weather , ,") == "name a city\nUsage: !weather [cities…]"
+        assert fake_api.requests == []
+        assert await bot.ask("!weather") == "Which city? (several: separate them by commas)"
+        card = await bot.ask_card("New York, Oslo")
+    assert [f.name for f in card.fields] == ["New York, United States", "Oslo, Norway"]
+
+
+async def test_the_units_button_shows_the_same_cities_in_the_other_units(
+    fake_api: FakeAPI,
+) -> None:
+    OpenMeteo(fake_api)
+    async with Harness(plugin, env=env(fake_api)) as bot:
+        (shown,) = await bot.say("!weather Oslo, New York")
+        (button,) = shown.reply.components[0]
+        assert button.label == "Show in °F"
+        (update,) = await bot.click("Show in °F")
+        assert update.replaces == shown.ref and update.reply.card is not None
+        assert [f.name for f in update.reply.card.fields] == [
+            "Oslo, Norway",
+            "New York, United States",
+        ]
+        assert "**21 °F**" in update.reply.card.fields[0].value
+        assert update.reply.components[0][0].label == "Show in °C"
+        (back,) = await bot.click("Show in °C")
+    assert back.reply.card is not None and "**21 °C**" in back.reply.card.fields[0].value
+    units = [r.query["temperature_unit"] for r in fake_api.requests if r.path == "/v1/forecast"]
+    assert units == ["celsius", "celsius", "fahrenheit", "fahrenheit"]  # back: from the cache
 
 
 async def test_too_many_cities_are_refused_before_any_lookup(fake_api: FakeAPI) -> None:

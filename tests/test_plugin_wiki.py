@@ -84,13 +84,16 @@ async def test_a_missing_page_says_so_and_suggests_close_titles(fake_api: FakeAP
     fake_api.route("GET", SUMMARY + "Ada_Lovelase", Respond(404, json={"type": "not_found"}))
     found = {"pages": [{"title": "Ada Lovelace"}, {"title": "Ada Lovelace Day"}]}
     fake_api.route("GET", SEARCH, Respond(json=found))
+    fake_api.route("GET", SUMMARY + "Ada_Lovelace", Respond(json=ADA))
     async with Harness(plugin, env=env(fake_api)) as bot:
-        answer = await bot.ask("!wiki Ada Lovelase")
-    assert answer == (
-        "No Wikipedia page for “Ada Lovelase”. Did you mean **Ada Lovelace**, **Ada Lovelace Day**?"
-    )
-    [search] = [r for r in fake_api.requests if r.path == SEARCH]
-    assert search.query == {"q": "Ada Lovelase", "limit": "3"}
+        (answer,) = await bot.say("!wiki Ada Lovelase")
+        assert answer.text == "No Wikipedia page for “Ada Lovelase”. Did you mean one of these?"
+        assert [b.label for b in answer.reply.components[0]] == ["Ada Lovelace", "Ada Lovelace Day"]
+        [search] = [r for r in fake_api.requests if r.path == SEARCH]
+        assert search.query == {"q": "Ada Lovelase", "limit": "3"}
+        (update,) = await bot.click("Ada Lovelace")
+    assert update.replaces == answer.ref
+    assert update.reply.card is not None and update.reply.card.title == "Ada Lovelace"
 
 
 async def test_a_missing_page_without_suggestions_is_still_answered(fake_api: FakeAPI) -> None:

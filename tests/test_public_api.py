@@ -12,9 +12,10 @@ from tests.conftest import ROOT
 def test_public_names_are_pinned() -> None:
     assert sorted(bot.__all__) == sorted(
         [
-            "BotError", "BotReady", "CallNext", "Card", "ChannelRef", "Check", "ConfigError",
-            "Context", "FetchError", "FetchTimeout", "Field", "LockTaken", "MemberJoined",
-            "Message", "MessageRef", "Plugin", "ReactionAdded", "Reply", "Result", "Secret",
+            "Action", "BotError", "BotReady", "Button", "CallNext", "Card", "ChannelRef",
+            "Check", "ConfigError", "Context", "FetchError", "FetchTimeout", "Field", "Form",
+            "LockTaken", "MemberJoined", "Message", "MessageRef", "Option", "Plugin",
+            "ReactionAdded", "Reply", "Result", "Secret", "Select", "TextInput",
             "UsageError", "User", "UserError", "WebRequest", "WebResponse", "__version__",
             "address_refusal", "check", "cooldown", "is_admin", "is_direct", "requires",
             "signature_valid",

@@ -57,12 +57,13 @@ def test_new_plugin_writes_a_plugin_whose_test_passes_and_that_the_bot_runs(
 
     tested = run(project, bot_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests")
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "2 passed" in tested.stdout
+    assert "3 passed" in tested.stdout
 
     answered = run(project, bot_env, "-m", "bot", stdin="!hello\n!hello Ada\n")
     assert answered.returncode == 0, answered.stderr
     assert "Hello, world!" in answered.stdout
     assert "Hello, Ada!" in answered.stdout
+    assert "[1] Wave back" in answered.stdout  # the console numbers the button
 
 
 def test_the_scaffolded_test_passes_without_asyncio_auto_mode(
