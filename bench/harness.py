@@ -22,7 +22,7 @@ from bot.adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Registry, Runtime
 from bot.core.builtins import help_plugin
-from bot.model import ChannelRef, Message, MessageRef, Reply
+from bot.model import Action, ChannelRef, Message, MessageRef, Reply
 from bot.web import WebSettings
 from tests.helpers import ready_plugin
 
@@ -90,7 +90,7 @@ class StampingAdapter(MemoryAdapter):
         self.answered: list[str] = []  # ids of the messages replied to
 
     async def send(
-        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | None = None
+        self, channel: ChannelRef, reply: Reply, *, reply_to: Message | Action | None = None
     ) -> MessageRef:
         self.stamps.add(reply.text)
         self.answered.append(reply_to.id if reply_to is not None else "")
@@ -136,9 +136,11 @@ def registry_of(*plugins: Plugin) -> Registry:
 
 
 @asynccontextmanager
-async def running(*plugins: Plugin, **settings: Any) -> AsyncIterator[StampingAdapter]:
-    """A real Runtime (default settings unless given) on a StampingAdapter."""
-    adapter = StampingAdapter()
+async def running(
+    *plugins: Plugin, adapter: StampingAdapter | None = None, **settings: Any
+) -> AsyncIterator[StampingAdapter]:
+    """A real Runtime (default settings unless given) on a StampingAdapter (or ``adapter``)."""
+    adapter = adapter or StampingAdapter()
     settings.setdefault("storage_url", "memory://")  # no plugin here stores anything
     settings.setdefault("http_allow_private", True)  # the lookup servers are on 127.0.0.1
     runtime = Runtime(replace(Settings(), **settings), registry_of(*plugins), [adapter])

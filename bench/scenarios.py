@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dispatch, fanout, head_of_line, platforms, startup
+from bench import dispatch, fanout, head_of_line, interactions, platforms, startup
 from bench.sizes import Size
 from bench.table import Figures, Row
 
@@ -62,6 +62,12 @@ SCENARIOS: dict[str, Scenario] = {
             "6. Platform paths: Slack ack latency, Discord gateway → REST send",
             platforms.ROWS,
             platforms.measure,
+        ),
+        Scenario(
+            "interactions",
+            "7. Interactions: a click → ctx.update against !ping; 1,000 pending ctx.ask",
+            interactions.ROWS,
+            interactions.measure,
         ),
     )
 }

@@ -151,7 +151,8 @@ async def test_buttons_are_numbered_and_typing_a_number_clicks(blockbuster: Bloc
     blockbuster.functions["os.read"].deactivate()
     read_fd, write_fd = os.pipe()
     out = Watched()
-    adapter = ConsoleAdapter(stdin=os.fdopen(read_fd, "rb"), stdout=out, interactive=False)
+    stdin = os.fdopen(read_fd, "rb")
+    adapter = ConsoleAdapter(stdin=stdin, stdout=out, interactive=False)
     runtime = Runtime(Settings(storage_url="memory://"), registry_of(buttons()), [adapter])
     task = asyncio.create_task(runtime.run())
 
@@ -176,4 +177,7 @@ async def test_buttons_are_numbered_and_typing_a_number_clicks(blockbuster: Bloc
         await typed("2", "I don't know 2")  # no buttons shown any more: just text
     finally:
         os.close(write_fd)
-    assert await asyncio.wait_for(task, 10) == 0
+        try:
+            assert await asyncio.wait_for(task, 10) == 0
+        finally:
+            stdin.close()

@@ -174,7 +174,7 @@ async def test_a_prefix_command_asks_the_form_in_the_channel(fake: FakeDiscord) 
     texts = [p.json["content"] for p in posts]
     assert texts == [
         "**Report a bug** · Title?",
-        "**Report a bug** · What happened??",
+        "**Report a bug** · What happened?",
         "filed: {'title': 'Crash', 'body': 'boom'}",
     ]
 

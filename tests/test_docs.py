@@ -41,7 +41,7 @@ def plugins(tmp_path: Path) -> dict[str, Plugin]:
 
 EXAMPLES = [
     "dice", "card", "greeter", "ops", "notes", "lookups", "reminders", "counter", "ops_guard",
-    "github_hook",
+    "github_hook", "deploy",
 ]  # fmt: skip
 
 
@@ -251,3 +251,29 @@ async def test_the_testing_example_passes(fake_api: FakeAPI) -> None:
     exec(compile(example("test"), "docs/plugins.md", "exec", dont_inherit=True), namespace)
     await namespace["test_quote"](fake_api)
     assert fake_api.requests[0].path == "/today"
+
+
+async def test_deploy_buttons_confirm_select_form_and_ask(plugins: dict[str, Plugin]) -> None:
+    async with Harness(plugins["deploy"], admins="test:u1") as bot:
+        (question,) = await bot.say("!deploy")
+        assert [b.label for b in question.reply.components[0]] == ["Staging", "Prod"]
+        (refused,) = await bot.click("Prod", user=BOB)
+        assert refused.text == "Only admins can use `deploy.ship`."
+        (confirm,) = await bot.click("Prod")
+        assert confirm.text == "Really deploy to prod?"
+        *_, done = await bot.click("Yes")
+        assert done.text == "Deploying **prod**…" and done.replaces == question.ref
+        await bot.say("!regions")
+        (picked,) = await bot.choose("eu", "ap")
+        assert picked.text == "Regions: eu, ap" and picked.reply.ephemeral
+        assert await bot.ask("!bug") == "**Report a bug** · Title?"
+        assert (
+            await bot.ask("Crash") == "**Report a bug** · What happened? (optional: `-` skips it)"
+        )
+        assert await bot.ask("-") == "Filed: **Crash**"
+        await bot.invoke("bug")
+        assert [f.name for f in bot.forms[-1].form.fields] == ["title", "body"]
+        assert [s.text for s in await bot.submit(title="Boom")] == ["Filed: **Boom**"]
+        assert await bot.ask("!city") == "Which city?"
+        assert await bot.ask("Oslo") == "Saved Oslo."
+        assert await bot.store_of("deploy").get("city:u1") == "Oslo"

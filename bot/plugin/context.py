@@ -366,7 +366,8 @@ class Context:
         answers: dict[str, str] = {}
         for spec in form.fields:
             skip = " (optional: `-` skips it)" if not spec.required else ""
-            question = f"**{form.title}** · {spec.label}?{skip}"
+            label = spec.label if spec.label.endswith(("?", ":")) else f"{spec.label}?"
+            question = f"**{form.title}** · {label}{skip}"
             while True:
                 text = await self.ask(question, timeout=timeout)
                 if text is None:
@@ -375,7 +376,7 @@ class Context:
                 problem = spec.problem(text)
                 if problem is None:
                     break
-                question = f"{problem} {spec.label}?{skip}"
+                question = f"{problem} {label}{skip}"
             answers[spec.name] = text
         return answers
 

@@ -101,11 +101,14 @@ class Conversations:
         if task is not None:
             self.waiting.add(task)
             self._wake()
+        # A timer that answers None, rather than wait_for: a waiter costs a future
+        # and a timer handle, no task, no extra frames (1,000 of them wait at once).
+        future = waiter.future
+        timer = future.get_loop().call_later(timeout, _answer_none, future)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
-        except TimeoutError:
-            return None
+            return await future
         finally:
+            timer.cancel()
             self._forget(waiter)
             if task is not None:
                 self.waiting.discard(task)
@@ -140,6 +143,11 @@ class Conversations:
         for task in tasks:
             task.cancel()
         return tasks
+
+
+def _answer_none(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _future() -> asyncio.Future[Any]:
