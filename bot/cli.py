@@ -234,8 +234,8 @@ def _plugins(args: argparse.Namespace, settings: Settings, environ: Mapping[str,
 
 
 def describe_plugins(registry: Registry, prefix: str) -> list[str]:
-    """Each plugin with where it came from, its commands, listeners, event handlers and
-    jobs; then the plugins that failed to load, and why."""
+    """Each plugin with where it came from, its commands, listeners, event and action
+    handlers, jobs, webhooks and middleware; then the plugins that failed to load, and why."""
     lines = []
     for name, plugin in registry.plugins.items():
         lines.append(f"{name} ({registry.origins.get(name, '?')})")
@@ -252,6 +252,8 @@ def describe_plugins(registry: Registry, prefix: str) -> list[str]:
             lines.append(f"  on message /{listener.pattern.pattern}/ → {listener.func.__name__}")
         for handler in plugin.event_handlers:
             lines.append(f"  on {handler.kind} → {handler.func.__name__}")
+        for action in plugin.actions:
+            lines.append(f"  on click {action.name!r} → {action.func.__name__}")
         for job in plugin.jobs:
             lines.append(f"  {job.trigger.describe()} → {job.func.__name__}")
         for hook in plugin.webhooks:

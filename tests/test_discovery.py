@@ -275,6 +275,10 @@ async def welcome(ctx: Context, event: MemberJoined) -> None:
     await ctx.reply("welcome")
 
 
+@plugin.on_action("wave")
+async def waved(ctx: Context, value: str) -> None: ...
+
+
 @plugin.every(minutes=5)
 async def poll(ctx: Context) -> None: ...
 
@@ -304,6 +308,7 @@ def test_bot_plugins_lists_commands_listeners_events_and_jobs(
         "  !hello [who=world] (also !hi) — Greet someone.",
         "  on message /(?i)good morning/ → morning",
         "  on member_joined → welcome",
+        "  on click 'wave' → waved",
         "  every 300 s → poll",
         "  cron 0 9 * * mon-fri (UTC) → standup",
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import Context, Plugin, cooldown
+from bot import Action, Context, Plugin, User, cooldown
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import running
 from tests.redis_server import RedisServer
@@ -215,3 +215,67 @@ async def test_a_reaction_delivered_to_two_bots_is_handled_once(redis_server: Re
         second.emit(ReactionAdded(first.platform, channel, User("u2", "bob"), "m1", "👍"))
         await asyncio.sleep(0.3)
     assert sorted(seen) == sorted(["⭐", "👍"])
+
+
+def asking() -> Plugin:
+    plugin = Plugin("asking")
+
+    @plugin.command
+    async def city(ctx: Context) -> None:
+        await ctx.reply(f"city={await ctx.ask('Which city?', timeout=10)}")
+
+    @plugin.command
+    async def env(ctx: Context) -> None:
+        await ctx.reply(f"env={await ctx.choose('Where?', ['staging', 'prod'], timeout=10)}")
+
+    @plugin.command
+    async def hello(ctx: Context) -> None:
+        await ctx.reply("hello")
+
+    return plugin
+
+
+async def test_an_answer_that_reaches_another_process_is_handed_to_the_asker(
+    redis_server: RedisServer,
+) -> None:
+    """The question is asked in the first process; the answer (a message, a click)
+    arrives at the second, as a load balancer or Socket Mode may send it. The
+    second hands it on and answers nothing; the first's handler gets it."""
+    settings = {"storage_url": redis_server.url, "name": f"relay{next(_bots)}"}
+    bob = User("u2", "bob")
+    async with (
+        running(asking(), **settings) as (first, _),
+        running(asking(), **settings) as (second, _),
+    ):
+        first.say("!city")
+        await first.wait_for(1)
+        await asyncio.sleep(0.2)  # the second process hears of the question
+        second.say("!hello", user=bob)  # someone else, meanwhile: an ordinary command
+        second.say("Oslo")  # the asker's answer, at the other process
+        await first.wait_for(2)
+        await second.wait_for(1)
+
+        first.say("!env")
+        await first.wait_for(3)
+        await asyncio.sleep(0.2)
+        question = first.sent[2]
+        buttons = question.reply.components[0]
+        prod = buttons[1]
+        click = Action(
+            second.platform, question.channel, bob, prod.id, message=question.ref, key="c1"
+        )
+        second.emit(click)  # another user: refused where the click landed
+        await second.wait_for(2)
+        second.emit(Action(second.platform, question.channel, first.user, prod.id,
+                           message=question.ref, key="c2"))  # fmt: skip
+        await first.wait_for(5)
+    assert [s.text for s in first.sent] == [
+        "Which city?",
+        "city=Oslo",
+        "Where?",
+        "Where?\n→ **prod**",  # the first updated the message it asked with
+        "env=prod",
+    ]
+    assert first.sent[3].replaces == question.ref
+    assert [s.text for s in second.sent] == ["hello", "This isn't yours to answer."]
+    assert second.sent[1].reply.ephemeral

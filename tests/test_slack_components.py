@@ -210,3 +210,28 @@ async def test_http_mode_takes_a_signed_form_encoded_click(slack: FakeSlack) -> 
         assert status == 200 and took < 1.0
         (update,) = await slack.wait_calls("chat.update")
     assert update.args["text"] == "Deploying _staging_…"
+
+
+async def test_http_mode_form_errors_come_back_in_the_response_body(slack: FakeSlack) -> None:
+    adapter = adapter_for(slack, "http")
+    async with slack_bot(adapter):
+        command = urlencode(slack.command_body("/bug", ""))
+        await post(adapter, command, "application/x-www-form-urlencoded", sign(command))
+        (opened,) = await slack.wait_calls("views.open")
+        long = view_submission_body(slack, opened, {"title": "x" * 21, "body": "b"})
+        body = urlencode({"payload": json.dumps(long)})
+        status, text, _ = await post(adapter, body, "application/x-www-form-urlencoded", sign(body))
+        assert status == 200
+        answer = json.loads(text)
+        assert answer["response_action"] == "errors"
+        assert answer["errors"] == {"title": "At most 20 characters, please (21 now)."}
+        missing = view_submission_body(slack, opened, {"title": "Crash"})
+        body = urlencode({"payload": json.dumps(missing)})
+        status, text, _ = await post(adapter, body, "application/x-www-form-urlencoded", sign(body))
+        assert json.loads(text)["errors"] == {"body": "Please fill this in."}
+        ok = view_submission_body(slack, opened, {"title": "Crash", "body": "boom"})
+        body = urlencode({"payload": json.dumps(ok)})
+        status, text, _ = await post(adapter, body, "application/x-www-form-urlencoded", sign(body))
+        assert (status, text) == (200, "")
+        (posted,) = await slack.wait_calls("chat.postMessage")
+    assert posted.args["text"] == "filed: {'title': 'Crash', 'body': 'boom'}"

@@ -61,6 +61,7 @@ class Dispatcher:
         self._services = services
         self._conversations = conv = services.conversations
         self._asks = conv.asks  # read per message: empty unless a handler waits
+        self._remote_asks = conv.remote_asks  # the same, in other processes
         conv.pause = self._pause
         self._slotless: set[asyncio.Task[None]] = set()  # waiting: their slot given back
         self._prefix = services.prefix
@@ -96,10 +97,10 @@ class Dispatcher:
             return self._submit_event(event, outlet)
         if event.author.is_bot and self._ignore_bots:
             return ()
-        if self._asks and event.invocation is None:
+        if (self._asks or self._remote_asks) and event.invocation is None:
             woken = self._conversations.take_message(event)
             if woken is not None:  # the answer to a ctx.ask: not a command
-                return (woken,)
+                return () if woken is True else (woken,)
         if event.invocation is not None:
             return (self._submit_invocation(event, outlet, event.invocation),)
         return self._submit_text(event, outlet)

@@ -29,6 +29,7 @@ from bot.core.dispatch import Dispatcher
 from bot.core.lifespan import job_runner, run_claim, set_up, tear_down
 from bot.core.metrics import Metrics
 from bot.core.registry import Registry
+from bot.core.relay import Relay
 from bot.core.scheduler import Scheduler
 from bot.core.webhooks import mount_webhooks
 from bot.errors import ConfigError
@@ -110,11 +111,14 @@ class Runtime:
             guarded=True, allow_private=s.http_allow_private,
         )  # fmt: skip
         platform_http = create_session(s.name, s.http_timeout, s.http_connections, s.contact)
+        relay: asyncio.Task[None] | None = None
         try:
             services = self._services(http, store)
             await set_up(self.registry, services, s.handler_timeout)
             await self._wire(services, platform_http)
             shared = store.shared  # several processes: each run happens once among them
+            if shared:  # a conversation's answer may reach another process: handed on
+                relay = await self._relay(store, services)
             scheduler = self.scheduler = Scheduler(
                 job_runner(self.registry, services, s.handler_timeout),
                 claim=run_claim(store) if shared else None,
@@ -135,6 +139,9 @@ class Runtime:
             return await self._wind_down(pumps, scheduler, services)
         finally:
             gc.unfreeze()
+            if relay is not None:
+                relay.cancel()
+                await asyncio.wait({relay})
             if self.web is not None:
                 await self.web.stop()
             await http.close()
@@ -165,6 +172,25 @@ class Runtime:
         )  # fmt: skip
         if port is not None:
             await self._serve_web(port)
+
+    @staticmethod
+    async def _relay(store: Store, services: Services) -> asyncio.Task[None]:
+        """Start listening to the other processes' conversations (see bot.core.relay)."""
+        relay = Relay(store, services.conversations)
+
+        async def run() -> None:
+            try:
+                await relay.run()
+            finally:
+                await relay.close()
+
+        task = asyncio.get_running_loop().create_task(run(), name="relay")
+        try:
+            async with asyncio.timeout(5):
+                await relay.listening()
+        except TimeoutError:
+            log.warning("the conversation relay is not listening yet; it keeps trying")
+        return task
 
     def _log_ready(self) -> None:
         log.info(

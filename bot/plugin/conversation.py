@@ -5,16 +5,19 @@ A waiter is a future in a dict, keyed by where the answer will come from; the
 dispatcher offers it each message (one dict lookup, only while someone waits)
 and each click on a waiter's id. A handler waiting here holds no concurrency
 slot and its deadline is paused: ``pause`` (set by the dispatcher) gives both
-back and returns what takes them again.
+back and returns what takes them again. With several processes on a shared
+store, ``relay`` (see ``bot.core.relay``) tells the others who waits where, and
+hands on an answer that reached this process for a handler waiting in another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from bot.model import Action, Form, Message
 
@@ -38,6 +41,15 @@ class Waiter:
     form: Form | None = None  # a form's fields, checked when it is submitted
 
 
+class Relay(Protocol):
+    """How waiting is told to the other processes sharing the store."""
+
+    def started(self, waiter: Waiter, timeout: float) -> None: ...
+    def ended(self, waiter: Waiter) -> None: ...
+    def pass_message(self, key: AskKey, msg: Message) -> None: ...
+    def pass_action(self, token: str, action: Action) -> None: ...
+
+
 def ask_key(event: Message | Action) -> AskKey:
     who = event.author if isinstance(event, Message) else event.user
     return (event.platform, event.channel.id, event.channel.thread, who.id)
@@ -52,6 +64,10 @@ class Conversations:
         self.tokens: dict[str, Waiter] = {}  # choices and forms, by the token in their ids
         self.waiting: set[asyncio.Task[None]] = set()  # handlers parked here right now
         self.pause: Callable[[asyncio.Task[None]], Resume] | None = None
+        self.relay: Relay | None = None
+        # Handlers waiting in other processes: where (or which token), for whom, until when.
+        self.remote_asks: dict[AskKey, float] = {}
+        self.remote_tokens: dict[str, tuple[str, float]] = {}
         self._changed: asyncio.Event | None = None
 
     def expect_message(self, key: AskKey, task: asyncio.Task[None] | None) -> Waiter:
@@ -68,21 +84,35 @@ class Conversations:
         waiter = self.tokens[token] = Waiter(token, _future(), task, user, form)
         return waiter
 
-    def take_message(self, msg: Message) -> asyncio.Task[None] | None:
-        """Hand ``msg`` to the handler waiting for it, if any: the task it wakes."""
-        waiter = self.asks.pop(ask_key(msg), None)
-        if waiter is None or waiter.future.done():
+    def take_message(
+        self, msg: Message, *, relayed: bool = False
+    ) -> asyncio.Task[None] | Literal[True] | None:
+        """Hand ``msg`` to the handler waiting for it: the task it wakes, True when
+        that handler waits in another process (it was handed on), None if nobody waits."""
+        key = ask_key(msg)
+        waiter = self.asks.pop(key, None)
+        if waiter is not None and not waiter.future.done():
+            self._resolve(waiter, msg)
+            return waiter.task
+        if relayed or not self.remote_asks or self.relay is None:
             return None
-        self._resolve(waiter, msg)
-        return waiter.task
+        until = self.remote_asks.pop(key, None)
+        if until is None or until < time.time():
+            return None
+        self.relay.pass_message(key, msg)
+        return True
 
-    def take_action(self, action: Action, token: str) -> asyncio.Task[None] | str:
+    def take_action(
+        self, action: Action, token: str, *, relayed: bool = False
+    ) -> asyncio.Task[None] | str:
         """Hand a click or a submission to its waiter: the task it wakes, or what to
         tell the user instead (the question is closed, it is someone else's, a field
-        does not fit)."""
+        does not fit); "" when there is nothing to tell (handed to another process)."""
         waiter = self.tokens.get(token)
         if waiter is None or waiter.future.done():
-            return EXPIRED_CHOICE
+            if relayed:
+                return ""
+            return self._elsewhere(action, token)
         if action.user.id != waiter.user:
             return NOT_YOURS
         if waiter.form is not None:
@@ -93,6 +123,31 @@ class Conversations:
         self._resolve(waiter, action)
         return waiter.task or ""
 
+    def _elsewhere(self, action: Action, token: str) -> str:
+        """A click for a token this process does not hold: hand it on if another
+        process's handler waits for it (refusing anyone else here, where the click
+        can still be answered), else the question is closed."""
+        user, until = self.remote_tokens.get(token, ("", 0.0))
+        if self.relay is None or until < time.time():
+            return EXPIRED_CHOICE
+        if action.user.id != user:
+            return NOT_YOURS
+        self.relay.pass_action(token, action)
+        return ""
+
+    def remote_wait(self, key: AskKey | str, user: str, until: float) -> None:
+        """Another process's handler waits at ``key`` (an ask's place or a token)."""
+        if isinstance(key, tuple):
+            self.remote_asks[key] = until
+        else:
+            self.remote_tokens[key] = (user, until)
+
+    def remote_done(self, key: AskKey | str) -> None:
+        if isinstance(key, tuple):
+            self.remote_asks.pop(key, None)
+        else:
+            self.remote_tokens.pop(key, None)
+
     async def wait(self, waiter: Waiter, timeout: float) -> Any:
         """The answer, or None after ``timeout`` seconds; the handler's slot and
         deadline are given back meanwhile."""
@@ -101,6 +156,9 @@ class Conversations:
         if task is not None:
             self.waiting.add(task)
             self._wake()
+        relay = self.relay
+        if relay is not None:
+            relay.started(waiter, timeout)
         # A timer that answers None, rather than wait_for: a waiter costs a future
         # and a timer handle, no task, no extra frames (1,000 of them wait at once).
         future = waiter.future
@@ -110,6 +168,8 @@ class Conversations:
         finally:
             timer.cancel()
             self._forget(waiter)
+            if relay is not None and self.relay is relay:
+                relay.ended(waiter)
             if task is not None:
                 self.waiting.discard(task)
             if resume is not None:
