@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.model.components import Button, Component, Rows, layout
-from bot.model.events import frozen_set
+from bot.model.events import slot_setters
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +67,13 @@ class Reply:
         components: Iterable[Iterable[Component]] = (),
         buttons: Iterable[Button] = (),
     ) -> None:
-        frozen_set(self, "text", text)
-        frozen_set(self, "card", card)
-        frozen_set(self, "thread", thread)
-        frozen_set(self, "ephemeral", ephemeral)
-        frozen_set(self, "allow_mentions", allow_mentions)
-        frozen_set(self, "files", files)
-        frozen_set(self, "components", layout(components, buttons) if components or buttons else ())
+        _r_text(self, text)
+        _r_card(self, card)
+        _r_thread(self, thread)
+        _r_ephemeral(self, ephemeral)
+        _r_allow_mentions(self, allow_mentions)
+        _r_files(self, files)
+        _r_components(self, layout(components, buttons) if components or buttons else ())
 
     @classmethod
     def of(cls, value: str | Reply | Card) -> Reply:
@@ -83,3 +83,9 @@ class Reply:
         if isinstance(value, Card):
             return cls(card=value)
         return cls(text=value)
+
+
+_r_text, _r_card, _r_thread, _r_ephemeral, _r_allow_mentions, _r_files, _r_components = (
+    slot_setters(Reply, "text", "card", "thread", "ephemeral", "allow_mentions", "files",
+                 "components")
+)  # fmt: skip
