@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from bot import Context, Plugin, Reply, cooldown, is_admin, requires
+from bot.adapters.memory import MemoryAdapter
 from bot.errors import PluginError
 from bot.model import Action, Button, Form, Select, SelectOption, TextInput
 from bot.plugin.actions import VALUES, decode
 from bot.storage import SQLiteStore
 from bot.testing import Harness
+from tests.helpers import running
 
 
 def deploy() -> Plugin:
@@ -364,3 +366,24 @@ async def test_a_click_after_a_restart_in_a_new_process(tmp_path: Path) -> None:
     ident = await run("send")
     assert ident.startswith("botloop:deploy:take:~")
     assert await run("click", ident) == "took 300 vvv"
+
+
+class OlderAdapter(MemoryAdapter):
+    """An adapter written before interactions: no update, no open_form."""
+
+    update = None  # type: ignore[assignment]
+    open_form = None  # type: ignore[assignment]
+
+
+async def test_an_adapter_without_update_or_forms_edits_and_asks_instead() -> None:
+    adapter = OlderAdapter()
+    async with running(deploy(), talk(), adapter=adapter) as (_, runtime):
+        assert runtime.dispatcher is not None
+        adapter.say("!ship")
+        (shown,) = await adapter.wait_for(1)
+        adapter.click("Prod")
+        await runtime.dispatcher.idle()
+        assert adapter.edits == [(shown.ref, Reply("Deploying prod…"))]
+        adapter.invoke("bug")  # a slash command, yet no modal: asked in the channel
+        sent = await adapter.wait_for(2)
+    assert sent[-1].text == "**Bug** · Title?"
