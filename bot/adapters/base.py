@@ -43,7 +43,10 @@ class Adapter(Outlet, Protocol):
     while connected and able to take events, False while connecting or reconnecting.
 
     It pushes ``Message`` (with ``invocation`` for a slash command),
-    ``ReactionAdded``, ``MemberJoined`` and ``BotReady`` events.
+    ``ReactionAdded``, ``MemberJoined``, ``BotReady`` and ``Action`` (a click, a
+    choice, a form sent) events. An Action is the adapter's to acknowledge in
+    time: the sink returns the tasks it started, and one that ends without
+    answering leaves the adapter to acknowledge silently.
     """
 
     @property
