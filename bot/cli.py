@@ -74,6 +74,12 @@ def _options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         default=default(None),
         help="dotenv file to read (default: .env, when there is one)",
     )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        default=default(False),
+        help="also serve the web chat sandbox at /chat (in place of the console)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact.add(secret_values(environ))  # before anything logs, whatever adapters run
     if args.debug:
         environ["BOT_DEBUG"] = "1"
+    if args.web:
+        _with_web(environ)
     try:
         settings = Settings.from_env(environ)
     except ConfigError as exc:
@@ -135,6 +143,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+WEB_ADMIN = "web:admin"  # the sandbox's admin, when BOT_ADMINS names none
+
+
+def _with_web(environ: dict[str, str]) -> None:
+    """``--web``: the web chat next to the configured platforms, in place of the
+    console fallback; the sandbox gets an admin to try ``@requires(is_admin)`` with."""
+    chosen = environ.get("BOT_ADAPTERS", "auto").strip().lower()
+    if chosen == "auto":
+        environ["BOT_ADAPTERS_WEB"] = "1"  # read by _prepare: auto's choice, then web
+    elif "web" not in [n.strip() for n in chosen.split(",")]:
+        environ["BOT_ADAPTERS"] = f"{chosen},web"
+    if not environ.get("BOT_ADMINS", "").strip():
+        environ["BOT_ADMINS"] = WEB_ADMIN
+
+
 def _prepare(
     args: argparse.Namespace, settings: Settings, environ: Mapping[str, str], *, check: bool = False
 ) -> tuple[Registry, list[str], list[Adapter]]:
@@ -143,13 +166,15 @@ def _prepare(
     redact.add(registry.secrets)
     known = adapter_factories()  # package metadata read from disk: once
     names = choose_adapters(settings, environ, known)
+    if environ.get("BOT_ADAPTERS_WEB") == "1":  # --web with auto: the console gives way
+        names = [n for n in names if n != "console"] + ["web"]
     adapters = build_adapters(names, settings, environ, list(registry.infos()), known)
     return registry, names, adapters
 
 
 def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
-    web = read_settings(WebSettings, environ)
-    registry, _, adapters = _prepare(args, settings, environ)
+    registry, names, adapters = _prepare(args, settings, environ)
+    web = _web_settings(environ, names)
     # Relative paths start at the working directory: say where they landed.
     data = storage_url(settings.storage_url, str(Path(settings.data_dir).absolute()))
     log.info(
@@ -163,8 +188,8 @@ def _run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str
 
 def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
     """Everything that can be checked offline; the first problem is one line, exit 2."""
-    _check_port_free(read_settings(WebSettings, environ))
     registry, names, _ = _prepare(args, settings, environ, check=True)
+    _check_port_free(_web_settings(environ, names))
     if registry.failures:
         failure = registry.failures[0]
         raise ConfigError(f"plugin {failure.name}", f"failed to load: {failure.error}")
@@ -182,6 +207,14 @@ def _check(args: argparse.Namespace, settings: Settings, environ: Mapping[str, s
         )
     print(f"ok: {plural(len(registry.plugins), 'plugin')}, adapters: {', '.join(names)}")
     return 0
+
+
+def _web_settings(environ: Mapping[str, str], adapters: list[str]) -> WebSettings:
+    """The web server's settings; with the web chat and no ``BOT_HOST``, it listens on
+    127.0.0.1 only (the chat would need a token beyond it)."""
+    if "web" in adapters and not environ.get("BOT_HOST", "").strip():
+        environ = {**environ, "BOT_HOST": "127.0.0.1"}
+    return read_settings(WebSettings, environ)
 
 
 def _check_port_free(web: WebSettings) -> None:

@@ -251,3 +251,18 @@ def embed_size(embed: dict[str, Any]) -> int:
     size = len(embed.get("title", "")) + len(embed.get("description", ""))
     size += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", ()))
     return size + len(embed.get("footer", {}).get("text", ""))
+
+
+def preview(reply: Reply) -> list[dict[str, Any]]:
+    """The message payloads ``reply`` becomes, as the API receives them (the web
+    sandbox shows this): content, embeds, components, file names, allowed mentions."""
+    return [
+        {
+            "content": out.content,
+            "embeds": [out.embed] if out.embed is not None else [],
+            "components": list(out.components),
+            "attachments": [name for name, _ in out.files],
+            "allowed_mentions": allowed_mentions(reply),
+        }
+        for out in render(reply)
+    ]

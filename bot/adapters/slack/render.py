@@ -327,3 +327,15 @@ def card_fallback(card: Card, allow_mentions: bool = False) -> str:
 
 def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def preview(reply: Reply) -> list[dict[str, Any]]:
+    """The chat.postMessage arguments ``reply`` becomes (the web sandbox shows this),
+    with the names of the files uploaded below it."""
+    posts, files = fit(reply)
+    shown: list[dict[str, Any]] = [
+        {"text": post.text, **({"blocks": post.blocks} if post.blocks else {})} for post in posts
+    ]
+    if files:
+        shown.append({"files": [name for name, _ in files]})
+    return shown
