@@ -29,13 +29,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The store tests run against a real redis-server on 127.0.0.1 (never skipped):
-# Debian's package, installed once if the machine lacks it.
+# The store tests run against a real redis-server on 127.0.0.1, the web chat's in a
+# headless chromium driven by chromium-driver (never skipped): Debian's packages,
+# installed once if the machine lacks them.
 services:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server (Debian) for the store tests"; \
 	  apt-get install -y -qq redis-server >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+	  echo "installing chromium and chromium-driver (Debian) for the web chat's browser tests"; \
+	  apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }; }
 
 test: lint services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
