@@ -13,6 +13,7 @@ import pytest
 
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.slack.settings import SlackSettings
+from bot.adapters.web.settings import WebChatSettings
 from bot.config import (
     PluginConfig,
     Secret,
@@ -31,7 +32,9 @@ from tests.conftest import ROOT, SHIPPED_PLUGINS
 
 ENV_EXAMPLE = Path(__file__).parent.parent / ".env.example"
 # Every settings dataclass an operator configures: the framework's, the adapters', the web's.
-SETTINGS_CLASSES: list[type] = [Settings, DiscordSettings, SlackSettings, WebSettings]
+SETTINGS_CLASSES: list[type] = [
+    Settings, DiscordSettings, SlackSettings, WebSettings, WebChatSettings
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

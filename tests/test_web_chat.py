@@ -266,12 +266,14 @@ async def test_a_widget_visitor_cannot_pick_their_id() -> None:
 
 def test_beyond_loopback_a_token_is_required() -> None:
     with pytest.raises(ConfigError, match=r"BOT_WEB_CHAT_TOKEN: is required: .* 0\.0\.0\.0"):
-        read_settings(WebChatSettings, {"BOT_HOST": "0.0.0.0"})
+        read_settings(WebChatSettings, {"BOT_HOST": "0.0.0.0"}).check_private()
     with pytest.raises(ConfigError, match="at least 16 characters"):
         read_settings(WebChatSettings, {"BOT_HOST": "0.0.0.0", "BOT_WEB_CHAT_TOKEN": "short"})
     ok = read_settings(WebChatSettings, {"BOT_HOST": "0.0.0.0", "BOT_WEB_CHAT_TOKEN": "x" * 16})
+    ok.check_private()
     assert not ok.on_loopback
-    assert read_settings(WebChatSettings, {"BOT_HOST": "::1"}).on_loopback
+    for host in ("::1", "localhost", "127.0.0.1"):
+        read_settings(WebChatSettings, {"BOT_HOST": host}).check_private()
     with pytest.raises(ConfigError, match="BOT_WEB_CHAT_ORIGINS"):
         read_settings(WebChatSettings, {"BOT_WEB_CHAT_ORIGINS": "shop.example"})
 
@@ -296,3 +298,14 @@ def test_the_cli_binds_loopback_for_the_web_chat_and_refuses_more_without_a_toke
     )
     both = check(BOT_ADAPTERS="console,web")
     assert both.stdout.strip().endswith("adapters: console, web")
+
+
+async def test_the_widget_script_opens_the_embedded_chat() -> None:
+    async with chat() as (_, base), aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/chat/widget.js") as resp:
+            script = await resp.text()
+            assert resp.content_type == "application/javascript"
+        async with session.get(f"{base}/chat/embed") as resp:
+            page = await resp.text()
+    assert 'origin + "/chat/embed"' in script
+    assert 'data-mode="embed"' in page

@@ -26,6 +26,7 @@ class WebChatFactory:
         environ = dict(args.environ)
         environ.setdefault("BOT_HOST", LOOPBACK_HOST)  # the cli binds the server there too
         settings = read_settings(WebChatSettings, environ)
+        settings.check_private()
         from bot.adapters.web.adapter import WebChatAdapter
 
         admins = sorted(user for platform, user in args.settings.admin_ids if platform == "web")

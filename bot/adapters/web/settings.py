@@ -42,11 +42,14 @@ class WebChatSettings:
                     "BOT_WEB_CHAT_ORIGINS",
                     f"expected origins like https://example.com, got {origin!r}",
                 )
+        if self.token and len(self.token.reveal()) < 16:
+            raise ConfigError("BOT_WEB_CHAT_TOKEN", "must be at least 16 characters")
+
+    def check_private(self) -> None:
+        """The rule that keeps the chat private: beyond loopback, a token or no start."""
         if not self.on_loopback and not self.token:
             beyond = f"the web chat would listen on {self.host} (BOT_HOST), beyond this machine"
             raise ConfigError("BOT_WEB_CHAT_TOKEN", f"is required: {beyond}")
-        if self.token and len(self.token.reveal()) < 16:
-            raise ConfigError("BOT_WEB_CHAT_TOKEN", "must be at least 16 characters")
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
