@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dispatch, fanout, head_of_line, interactions, platforms, startup
+from bench import dispatch, fanout, head_of_line, interactions, platforms, startup, web_idle
 from bench.sizes import Size
 from bench.table import Figures, Row
 
@@ -68,6 +68,12 @@ SCENARIOS: dict[str, Scenario] = {
             "7. Interactions: a click → ctx.update against !ping; 1,000 pending ctx.ask",
             interactions.ROWS,
             interactions.measure,
+        ),
+        Scenario(
+            "web-idle",
+            "8. The web chat loaded and idle: !ping beside it against !ping alone",
+            web_idle.ROWS,
+            web_idle.measure,
         ),
     )
 }
