@@ -208,3 +208,14 @@ def test_the_page_reads_at_phone_width(page: WebDriver, tmp_path: Path) -> None:
     shot = tmp_path / "phone.png"
     assert page.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_embedded_chat_is_a_private_conversation(browser: WebDriver, bot_url: str) -> None:
+    browser.set_window_size(380, 560)
+    browser.get(f"{bot_url}/chat/embed")
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.ID, "status").text == "live")
+    assert not browser.find_element(By.ID, "sandbox").is_displayed()
+    assert browser.find_element(By.ID, "where").text == "direct message"
+    reply = answer_to(browser, "say hi there")  # a DM: no prefix
+    assert reply.find_element(By.CSS_SELECTOR, ".content").text == "hi there"
+    assert browser.find_elements(By.CSS_SELECTOR, "li.msg.mine .who")[-1].text == "visitor"

@@ -257,11 +257,27 @@ async def test_a_token_is_required_when_one_is_set() -> None:
             assert (await page.bot_says())["reply"]["text"] == "in"
 
 
-async def test_a_widget_visitor_cannot_pick_their_id() -> None:
-    async with chat() as (_, base), tab(base, user="admin", query="?embed=1") as visitor:
-        welcome = visitor.seen[-1]
-    assert welcome["user"]["id"].startswith("visitor-") and welcome["user"]["name"] == "admin"
-    assert welcome["sandbox"] is False
+async def test_a_widget_visitor_cannot_pick_their_id_or_see_others() -> None:
+    secret = "s3cret-token-0123456789"
+    settings = {"token": Secret(secret), "origins": "https://shop.example"}
+    async with (
+        chat(**settings) as (_, base),
+        tab(base, user="admin", query="?embed=1", Origin="https://shop.example") as one,
+        tab(base, user="bob", query="?embed=1") as two,
+    ):
+        welcome = one.seen[-1]
+        assert welcome["user"]["id"].startswith("visitor-") and welcome["user"]["name"] == "admin"
+        assert welcome["channel"] == f"dm-{welcome['user']['id']}" and welcome["sandbox"] is False
+        await one.send(type="say", text="say only mine")  # a DM: no prefix needed
+        assert (await one.bot_says())["reply"]["text"] == "only mine"
+        await two.send(type="say", text="say theirs")
+        assert (await two.bot_says())["reply"]["text"] == "theirs"
+        async with (  # the sandbox still wants the token
+            aiohttp.ClientSession() as session,
+            session.get(f"{base}/chat/ws", headers={"Origin": base}) as resp,
+        ):
+            assert resp.status == 403
+    assert not any("only mine" in json.dumps(f) for f in two.seen)
 
 
 def test_beyond_loopback_a_token_is_required() -> None:

@@ -7,10 +7,13 @@ sites), ``/chat/ws`` and ``/chat/static/*``.
 
 Each tab has a queue and one writer task, so its frames leave in the order they
 were made, and a tab that stops reading is dropped rather than buffered forever.
-Safety: a token (``BOT_WEB_CHAT_TOKEN``, compared in constant time) when the
-server listens beyond loopback; the WebSocket's Origin must be the chat's own or
-one of ``BOT_WEB_CHAT_ORIGINS``; each frame is size- and rate-limited; the page
-renders every string as text; a Content-Security-Policy allows no inline script.
+Safety: a token (``BOT_WEB_CHAT_TOKEN``, compared in constant time) for the
+sandbox when the server listens beyond loopback; the WebSocket's Origin must be
+the chat's own or one of ``BOT_WEB_CHAT_ORIGINS``; each frame is size- and
+rate-limited; the page renders every string as text; a Content-Security-Policy
+allows no inline script. A widget's visitor (``/chat/embed``, allowed once the
+site is listed) needs no token: they get an id of the server's making and a
+direct conversation of their own, seen by nobody else.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ log = logging.getLogger("bot.adapters.web")
 
 MAX_FRAME = 64 * 1024  # bytes of one frame from a page
 HISTORY = 50  # messages a tab is shown when it opens a channel
+CHANNELS_KEPT = 200  # channels whose history is kept (each visitor's DM is one)
 REMEMBERED = 2000  # messages that can still be edited
 BACKLOG = 1000  # frames waiting for a tab that reads no more: then it is closed
 STATIC = ("chat.html", "chat.css", "chat.js", "widget.js")
@@ -103,7 +107,7 @@ class WebChatAdapter:
         self._tabs: set[Tab] = set()
         self._writers: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
-        self._history: dict[str, deque[dict[str, Any]]] = {}
+        self._history: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._shown: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._closed = asyncio.Event()
         self._running = False
@@ -192,11 +196,13 @@ class WebChatAdapter:
             return web.json_response({"error": refusal}, status=403)
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
         await ws.prepare(request)
-        embedded = request.query.get("embed") == "1"
-        user = (
-            User(f"visitor-{secrets.token_hex(4)}", "visitor") if embedded else User("you", "you")
-        )
-        tab = Tab(ws, user, ChannelRef(self.platform, wire.CHANNELS[0]), embedded)
+        embedded = self._widget_visitor(request)
+        if embedded:  # an id of the server's making, and a conversation of their own
+            user = User(f"visitor-{secrets.token_hex(6)}", "visitor")
+            channel = ChannelRef(self.platform, f"dm-{user.id}")
+        else:
+            user, channel = User("you", "you"), ChannelRef(self.platform, wire.CHANNELS[0])
+        tab = Tab(ws, user, channel, embedded)
         tab.tokens = self._settings.rate
         self._tabs.add(tab)
         writer = asyncio.get_running_loop().create_task(self._write(tab), name="web-chat-tab")
@@ -213,9 +219,14 @@ class WebChatAdapter:
             writer.cancel()
         return ws
 
+    def _widget_visitor(self, request: web.Request) -> bool:
+        return request.query.get("embed") == "1"
+
     def _refusal(self, request: web.Request) -> str | None:
-        """Why this handshake is refused: a wrong token, or a page from elsewhere."""
-        if self._token is not None:
+        """Why this handshake is refused: a wrong token, or a page from elsewhere. A
+        widget's visitor needs no token where sites are listed to embed the chat."""
+        widget = self._widget_visitor(request) and bool(self._settings.allowed_origins)
+        if self._token is not None and not widget:
             given = request.query.get("token", "").encode()
             if not hmac.compare_digest(given, self._token):
                 return "a valid token is required (BOT_WEB_CHAT_TOKEN)"
@@ -303,10 +314,10 @@ class WebChatAdapter:
         """Who this tab is and which channel it shows. A widget's visitor keeps the id
         the server gave them (only the name is theirs to choose)."""
         user = wire.who(frame)
-        if tab.embedded:
-            user = User(tab.user.id, user.name)
-        tab.user = user
-        tab.channel = wire.where(frame, user)
+        if tab.embedded:  # the name only: id and conversation stay the server's
+            tab.user = User(tab.user.id, user.name)
+        else:
+            tab.user, tab.channel = user, wire.where(frame, user)
         self._welcome(tab)
 
     def _next_id(self) -> str:
@@ -413,7 +424,14 @@ class WebChatAdapter:
 
     def _publish(self, channel: str, frame: dict[str, Any]) -> None:
         """Show ``frame`` in every tab on ``channel``, and keep it for tabs to come."""
-        self._history.setdefault(channel, deque(maxlen=HISTORY)).append(frame)
+        kept = self._history.get(channel)
+        if kept is None:
+            kept = self._history[channel] = deque(maxlen=HISTORY)
+            if len(self._history) > CHANNELS_KEPT:
+                self._history.popitem(last=False)  # the channel quiet the longest
+        else:
+            self._history.move_to_end(channel)
+        kept.append(frame)
         self._shown[frame["id"]] = frame
         if len(self._shown) > REMEMBERED:
             self._shown.popitem(last=False)

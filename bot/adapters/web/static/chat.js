@@ -221,7 +221,8 @@
 
   function hello() {
     const admin = $("admin").value;
-    send({ type: "hello", user: admin || $("user").value || "alice", channel: state.channel });
+    const user = mode === "embed" ? "visitor" : admin || $("user").value || "alice";
+    send({ type: "hello", user, channel: state.channel });
   }
 
   function connect() {
