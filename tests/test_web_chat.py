@@ -325,3 +325,14 @@ async def test_the_widget_script_opens_the_embedded_chat() -> None:
             page = await resp.text()
     assert 'origin + "/chat/embed"' in script
     assert 'data-mode="embed"' in page
+
+
+async def test_reactions_go_both_ways() -> None:
+    async with chat() as (_, base), tab(base) as alice:
+        await alice.send(type="say", text="!thumbs")
+        mine = await alice.next("message")
+        react = await alice.next("react")
+        assert react == {"type": "react", "message": mine["id"], "emoji": "👍"}
+        await alice.send(type="react", message=mine["id"], emoji="🎉")
+        answer = await alice.bot_says()
+    assert answer["reply"]["text"] == f"alice reacted 🎉 to {mine['id']}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import Button, Card, Context, Field, Form, Plugin, Select, TextInput
+from bot import Button, Card, Context, Field, Form, Plugin, ReactionAdded, Select, TextInput
 
 plugin = Plugin("webtest", help="What the web chat tests drive")
 
@@ -68,3 +68,13 @@ async def slow(ctx: Context) -> None:
     async with ctx.typing():
         await asyncio.sleep(0.3)
     await ctx.reply("done")
+
+
+@plugin.command
+async def thumbs(ctx: Context) -> None:
+    await ctx.react("👍")
+
+
+@plugin.on_event("reaction_added")
+async def noted(ctx: Context, event: ReactionAdded) -> None:
+    await ctx.reply(f"{event.user.name} reacted {event.emoji} to {event.message_id}")
