@@ -143,7 +143,7 @@ def test_a_third_party_adapter_and_store_run_the_bot(site: Path, bot_env: dict[s
         (
             "BOT_ADAPTERS",
             "matrix",
-            "BOT_ADAPTERS: unknown adapter matrix; known: auto, console, discord, echo, slack",
+            "BOT_ADAPTERS: unknown adapter matrix; known: auto, console, discord, echo, slack, web",
         ),
         (
             "STORAGE_URL",
