@@ -105,7 +105,7 @@ class WebChatAdapter:
         self._sink: Sink | None = None
         self._routes: WebRoutes | None = None
         self._tabs: set[Tab] = set()
-        self._writers: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.Task[Any]] = set()  # each tab's writer, and closings
         self._ids = itertools.count(1)
         self._history: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._shown: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -249,7 +249,9 @@ class WebChatAdapter:
         if tab.queue.qsize() >= BACKLOG:
             log.warning("web chat: a tab stopped reading; closing it")
             self._tabs.discard(tab)
-            asyncio.get_running_loop().create_task(tab.ws.close())
+            closing = asyncio.get_running_loop().create_task(tab.ws.close(), name="web-chat-close")
+            self._writers.add(closing)  # owned like the writers: cancelled on close
+            closing.add_done_callback(self._writers.discard)
             return
         tab.queue.put_nowait(frame)
 
