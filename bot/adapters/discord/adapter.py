@@ -313,23 +313,16 @@ class DiscordAdapter:
         """Replace the clicked message: through the interaction while it lives (its
         response, or an edit of the original), else by editing the message."""
         ref = action.message
-        message = None
-        if ref is not None:
-            message = self._messageable(ref.channel).get_partial_message(int(ref.id))
         responder = self._responder(action)
         if responder is not None and not responder.expired():
+            message = None
+            if ref is not None:
+                message = self._messageable(ref.channel).get_partial_message(int(ref.id))
             await responder.update(reply, message)
-        elif message is not None:
-            out = render(reply)[0]
-            await message.edit(
-                content=out.content,
-                embeds=embeds_of(out),
-                allowed_mentions=mentions_of(reply),
-                view=view_of(out),
-            )
-        else:
-            return await self.send(action.channel, reply, reply_to=action)
-        return ref or MessageRef(action.channel, "")
+            return ref or MessageRef(action.channel, "")
+        if ref is not None:
+            return await self.edit(ref, reply)
+        return await self.send(action.channel, reply, reply_to=action)
 
     async def open_form(self, trigger: Message | Action, form: Form, form_id: str) -> bool:
         """A modal, where the trigger is an interaction that has not been answered yet."""
