@@ -18,7 +18,6 @@ from bot.http.fetch import Params
 from bot.model import (
     Action,
     BotReady,
-    Button,
     Card,
     ChannelRef,
     CommandInfo,
@@ -28,15 +27,9 @@ from bot.model import (
     MessageRef,
     Outlet,
     Reply,
-    Select,
-    SelectOption,
     User,
-    disabled,
 )
-from bot.model.components import LABEL_MAX
-from bot.plugin import actions
-from bot.plugin.conversation import ask_key
-from bot.plugin.guards import wait_text
+from bot.plugin import actions, asking
 from bot.plugin.progress import Progress
 from bot.plugin.wiring import Mount, RouteInfo, Services
 from bot.storage import KeyValue
@@ -222,12 +215,16 @@ class Context:
         """Post to a channel: a ChannelRef, ``"platform:id"`` (``"slack:C0123"``, as a
         setting would hold it), or a bare id on the event's own platform."""
         target = self._channel(channel)
+        reply = await self._prepared(value, options)
+        return await self._outlet(target.platform).send(target, reply)
+
+    async def _prepared(self, value: str | Reply | Card, options: dict[str, Any]) -> Reply:
+        """What ``send``, ``edit`` and ``update`` post: a Reply with ``options`` applied
+        and its components' ids set."""
         reply = Reply.of(value)
         if options:
             reply = dataclasses.replace(reply, **options)
-        if reply.components:
-            reply = await self._bind(reply)
-        return await self._outlet(target.platform).send(target, reply)
+        return await self._bind(reply) if reply.components else reply
 
     async def _bind(self, reply: Reply) -> Reply:
         """Give each component its id: this plugin, its action, its value."""
@@ -263,11 +260,7 @@ class Context:
 
         Where the platform cannot edit, the new content is posted as a new message.
         """
-        reply = Reply.of(value)
-        if options:
-            reply = dataclasses.replace(reply, **options)
-        if reply.components:
-            reply = await self._bind(reply)
+        reply = await self._prepared(value, options)
         return await self._outlet(ref.channel.platform).edit(ref, reply)
 
     # Interactive: answering a click, forms, conversations.
@@ -277,15 +270,11 @@ class Context:
         event = self.event
         if not isinstance(event, Action):
             raise PluginError("ctx.update: only a click has a message to update; use ctx.edit")
-        reply = Reply.of(value)
-        if options:
-            reply = dataclasses.replace(reply, **options)
-        if reply.components:
-            reply = await self._bind(reply)
-        return await self._update(event, reply)
+        return await self._update(event, await self._prepared(value, options))
 
     async def _update(self, click: Action, reply: Reply) -> MessageRef:
-        """The adapter's update; an adapter written before interactions edits instead."""
+        """Replace the message ``click`` was on with a ready ``reply`` (also for
+        ``ctx.choose``); an adapter written before interactions edits it instead."""
         outlet = self._outlet()
         update = getattr(outlet, "update", None)
         if update is not None:
@@ -295,27 +284,11 @@ class Context:
             return await outlet.edit(click.message, reply)
         return await outlet.send(click.channel, reply, reply_to=click)
 
-    def _asker(self) -> tuple[Message | Action, User]:
-        event = self.event
-        if isinstance(event, Message):
-            return event, event.author
-        if isinstance(event, Action):
-            return event, event.user
-        raise PluginError("ctx.ask, ctx.choose and ctx.form need a message or a click to answer")
-
     async def ask(self, question: str | Reply, *, timeout: float = 60) -> str | None:
         """Post ``question`` and return the text of the asker's next message in this
         channel (and thread), which no command sees; None after ``timeout`` seconds,
         with a note saying so. While it waits the handler's own timeout is paused."""
-        event, _ = self._asker()
-        await self.reply(question)
-        conv = self.services.conversations
-        waiter = conv.expect_message(ask_key(event), self.task)
-        answer: Message | None = await conv.wait(waiter, timeout)
-        if answer is None:
-            await self.reply(_no_answer(timeout))
-            return None
-        return answer.text
+        return await asking.ask(self, question, timeout)
 
     async def choose(
         self, question: str, choices: list[str] | tuple[str, ...], *, timeout: float = 60
@@ -323,75 +296,20 @@ class Context:
         """Ask ``question`` with one button per choice (a select past five); the
         chosen string, or None after ``timeout`` seconds. Only the asker's click
         counts; the buttons are disabled once it is answered or over."""
-        if not 1 <= len(choices) <= 25:
-            raise PluginError(f"ctx.choose takes 1 to 25 choices, got {len(choices)}")
-        _, user = self._asker()
-        key = actions.token()
-        ident = actions.encode(actions.WAITER, key)
-        rows: list[list[Button | Select]]
-        if len(choices) <= 5:
-            rows = [[Button(_label(c), id=ident + str(i)) for i, c in enumerate(choices)]]
-        else:
-            opts = [SelectOption(_label(c), str(i)) for i, c in enumerate(choices)]
-            rows = [[Select("", opts, placeholder="Choose…", id=ident)]]
-        shown = Reply(question, components=rows)
-        conv = self.services.conversations
-        waiter = conv.expect_action(key, user.id, self.task)
-        ref = await self.reply(shown)
-        click: Action | None = await conv.wait(waiter, timeout)
-        if click is None:
-            await self.edit(ref, Reply(question, components=disabled(shown.components)))
-            await self.reply(_no_answer(timeout))
-            return None
-        index = int(click.values[0] if click.values else click.id.rpartition(":")[2])
-        chosen = disabled(shown.components, click.id)
-        await self._update(click, Reply(f"{question}\n→ **{choices[index]}**", components=chosen))
-        return choices[index]
+        return await asking.choose(self, question, choices, timeout)
 
     async def confirm(
         self, question: str, *, yes: str = "Yes", no: str = "No", timeout: float = 60
     ) -> bool:
         """``ctx.choose(question, [yes, no])`` as a bool; no answer is no."""
-        return await self.choose(question, [yes, no], timeout=timeout) == yes
+        return await asking.choose(self, question, [yes, no], timeout) == yes
 
     async def form(self, form: Form, *, timeout: float = 300) -> dict[str, str] | None:
         """Ask for ``form``'s fields: a modal where the platform opens one (in answer
         to a slash command or a click, as the handler's first answer), else field by
         field in the channel. The answers by field name (optional ones left empty
         are ""), or None if the user did not finish within ``timeout`` seconds."""
-        trigger, user = self._asker()
-        key = actions.token()
-        conv = self.services.conversations
-        waiter = conv.expect_action(key, user.id, self.task, form)
-        open_form = getattr(self._outlet(), "open_form", None)  # None: an older adapter
-        if open_form is not None and await open_form(
-            trigger, form, actions.encode(actions.WAITER, key)
-        ):
-            submitted: Action | None = await conv.wait(waiter, timeout)
-            if submitted is None:
-                return None
-            fields = submitted.fields or {}
-            return {spec.name: fields.get(spec.name, "").strip() for spec in form.fields}
-        conv.tokens.pop(key, None)
-        return await self._form_in_channel(form, timeout)
-
-    async def _form_in_channel(self, form: Form, timeout: float) -> dict[str, str] | None:
-        answers: dict[str, str] = {}
-        for spec in form.fields:
-            skip = " (optional: `-` skips it)" if not spec.required else ""
-            label = spec.label if spec.label.endswith(("?", ":")) else f"{spec.label}?"
-            question = f"**{form.title}** · {label}{skip}"
-            while True:
-                text = await self.ask(question, timeout=timeout)
-                if text is None:
-                    return None
-                text = "" if not spec.required and text.strip() == "-" else text.strip()
-                problem = spec.problem(text)
-                if problem is None:
-                    break
-                question = f"{problem} {label}{skip}"
-            answers[spec.name] = text
-        return answers
+        return await asking.form(self, form, timeout)
 
     def typing(self) -> AbstractAsyncContextManager[None]:
         """``async with ctx.typing():`` shows a typing indicator while long work runs."""
@@ -456,12 +374,3 @@ class Context:
         outlet = self._outlet()
         edit = outlet.edit if outlet.can_edit else None
         return Progress(self.reply, edit, self.typing, total, label, interval)
-
-
-def _no_answer(timeout: float) -> str:
-    return f"No answer within {wait_text(timeout).removeprefix('in ')}; I stopped waiting."
-
-
-def _label(choice: str) -> str:
-    """A choice as a button label fits: the platforms' limit, cut with an ellipsis."""
-    return choice if len(choice) <= LABEL_MAX else choice[: LABEL_MAX - 1] + "…"
