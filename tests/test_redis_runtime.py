@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import Action, Context, Plugin, User, cooldown
+from bot import Action, Context, Message, Plugin, User, cooldown
+from bot.adapters.memory import MemoryAdapter
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import running
 from tests.redis_server import RedisServer
@@ -72,16 +73,21 @@ async def test_two_bots_on_one_redis_answer_a_message_delivered_to_both_once(
     retries or a rolling Discord deploy hand it to both: one answers."""
     name = f"dedupe{next(_bots)}"  # a prefix of its own on the shared test server
     settings = {"storage_url": redis_server.url, "name": name}
+
+    def deliver(adapter: MemoryAdapter, ident: str) -> None:
+        # The platform's id, given: the adapter's own counter also numbers its replies.
+        adapter.emit(Message(adapter.platform, adapter.channel, adapter.user, "!hello", ident))
+
     async with (
         running(counter(), **settings) as (first, _),
         running(counter(), **settings) as (second, _),
     ):
         for adapter in (first, second):
-            adapter.say("!hello")  # the same platform id ("1") in the same channel
+            deliver(adapter, "1")  # the same platform id in the same channel
         await asyncio.sleep(0.3)
-        first.say("!hello")  # id "2" to the first only, then "2" to the second as well
-        second.say("!hello")
-        second.say("!hello")  # id "3": new to both
+        deliver(first, "2")  # "2" to the first only, then to the second as well
+        deliver(second, "2")
+        deliver(second, "3")  # new to both
         await asyncio.sleep(0.3)
     assert len(first.sent) + len(second.sent) == 3
     assert {s.reply_to.id for s in first.sent + second.sent if s.reply_to} == {"1", "2", "3"}
