@@ -261,12 +261,7 @@ class ConsoleAdapter:
         text, choices = render_numbered(reply, styled=self._styled)
         if reply.components:
             self._choices, self._choices_on = choices, ref
-        if self._interactive:
-            # Start at column 0 (the prompt may be showing), then show the prompt again.
-            self._write(f"\r{self._bot_name}: {text}")
-            self._prompt()
-        else:
-            self._write(text)
+        self._show(text)
         return ref
 
     async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef:
@@ -274,10 +269,16 @@ class ConsoleAdapter:
         text, choices = render_numbered(reply, styled=self._styled)
         if ref == self._choices_on:  # the buttons shown are these: they change with it
             self._choices = choices
-        self._write(f"\r{self._bot_name}: {text}" if self._interactive else text)
-        if self._interactive:
-            self._prompt()
+        self._show(text)
         return ref
+
+    def _show(self, text: str) -> None:
+        if self._interactive:
+            # Start at column 0 (the prompt may be showing), then show the prompt again.
+            self._write(f"\r{self._bot_name}: {text}")
+            self._prompt()
+        else:
+            self._write(text)
 
     async def update(self, action: Action, reply: Reply) -> MessageRef:
         return await self.edit(action.message or MessageRef(CHANNEL, ""), reply)
